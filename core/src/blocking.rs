@@ -1,0 +1,176 @@
+//! A blocking facade over the async client, for threads that are not async (and for the
+//! Python and Ruby bindings). All blocking clients share one lazily started multi-threaded
+//! runtime: there is never a runtime per call or per client.
+
+use crate::client::{self, CloseOutcome};
+use crate::error::Result;
+use crate::options::ClientOptions;
+use crate::session::Session;
+use once_cell::sync::Lazy;
+use serde_json::Value;
+use std::future::Future;
+use std::sync::{mpsc, Arc};
+use std::time::Duration;
+use tokio::runtime::Runtime;
+
+static RUNTIME: Lazy<Runtime> = Lazy::new(|| {
+    tokio::runtime::Builder::new_multi_thread()
+        .thread_name("mcpstream")
+        .enable_all()
+        .build()
+        .expect("cannot start the mcpstream runtime")
+});
+
+/// The shared runtime, for bindings that bridge it to their own event loop.
+pub fn runtime() -> &'static Runtime {
+    &RUNTIME
+}
+
+/// Runs `fut` on the shared runtime and blocks this thread until it finishes. Unlike
+/// `Runtime::block_on` this is safe to call from inside another runtime's task (it blocks
+/// that thread, as any blocking call would, but does not panic).
+pub fn run<F>(fut: F) -> F::Output
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    wait(spawn(fut)).expect("the runtime dropped a running task")
+}
+
+/// A call running on the shared runtime that a binding can wait for in slices (to check for
+/// Ctrl-C between them) and abandon.
+pub struct PendingCall<T> {
+    result: mpsc::Receiver<T>,
+    task: tokio::task::AbortHandle,
+}
+
+impl<T> PendingCall<T> {
+    /// `Some(result)` once finished; `None` if still running after `slice`.
+    pub fn wait_for(&self, slice: Duration) -> Option<T> {
+        self.result.recv_timeout(slice).ok()
+    }
+
+    /// Stops the call; dropping it aborts the request (and its HTTP exchange).
+    pub fn cancel(self) {
+        self.task.abort();
+    }
+}
+
+pub fn spawn<F>(fut: F) -> PendingCall<F::Output>
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    let (tx, rx) = mpsc::sync_channel(1);
+    let task = RUNTIME.spawn(async move {
+        let _ = tx.send(fut.await);
+    });
+    PendingCall {
+        result: rx,
+        task: task.abort_handle(),
+    }
+}
+
+fn wait<T>(call: PendingCall<T>) -> Option<T> {
+    call.result.recv().ok()
+}
+
+/// The blocking twin of [`client::Client`]: same methods, same semantics, no `.await`.
+#[derive(Clone, Debug)]
+pub struct Client {
+    inner: client::Client,
+}
+
+macro_rules! blocking {
+    ($self:ident, |$c:ident| $body:expr) => {{
+        let $c = $self.inner.clone();
+        run(async move { $body.await })
+    }};
+}
+
+impl Client {
+    pub fn new(url: &str) -> Result<Self> {
+        Self::with_options(url, ClientOptions::default())
+    }
+
+    pub fn with_options(url: &str, options: ClientOptions) -> Result<Self> {
+        Ok(Self {
+            inner: client::Client::with_options(url, options)?,
+        })
+    }
+
+    /// The async client behind this one (they share the session and connections).
+    pub fn as_async(&self) -> &client::Client {
+        &self.inner
+    }
+
+    pub fn session(&self) -> Option<Arc<Session>> {
+        self.inner.session()
+    }
+
+    pub fn session_id(&self) -> Option<String> {
+        self.inner.session_id()
+    }
+
+    pub fn protocol_version(&self) -> Option<String> {
+        self.inner.protocol_version()
+    }
+
+    pub fn connect(&self) -> Result<Value> {
+        blocking!(self, |c| c.connect())
+    }
+
+    pub fn request(&self, method: &str, params: Option<Value>) -> Result<Value> {
+        self.request_with_timeout(method, params, None)
+    }
+
+    pub fn request_with_timeout(
+        &self,
+        method: &str,
+        params: Option<Value>,
+        timeout: Option<Duration>,
+    ) -> Result<Value> {
+        let method = method.to_owned();
+        blocking!(self, |c| c.request_with_timeout(&method, params, timeout))
+    }
+
+    pub fn notify(&self, method: &str, params: Option<Value>) -> Result<()> {
+        let method = method.to_owned();
+        blocking!(self, |c| c.notify(&method, params))
+    }
+
+    pub fn ping(&self) -> Result<()> {
+        blocking!(self, |c| c.ping())
+    }
+
+    pub fn list_tools(&self) -> Result<Value> {
+        blocking!(self, |c| c.list_tools())
+    }
+
+    pub fn call_tool(&self, name: &str, arguments: Option<Value>) -> Result<Value> {
+        let name = name.to_owned();
+        blocking!(self, |c| c.call_tool(&name, arguments))
+    }
+
+    pub fn list_resources(&self) -> Result<Value> {
+        blocking!(self, |c| c.list_resources())
+    }
+
+    pub fn read_resource(&self, uri: &str) -> Result<Value> {
+        let uri = uri.to_owned();
+        blocking!(self, |c| c.read_resource(&uri))
+    }
+
+    pub fn list_prompts(&self) -> Result<Value> {
+        blocking!(self, |c| c.list_prompts())
+    }
+
+    pub fn get_prompt(&self, name: &str, arguments: Option<Value>) -> Result<Value> {
+        let name = name.to_owned();
+        blocking!(self, |c| c.get_prompt(&name, arguments))
+    }
+
+    pub fn close(&self) -> CloseOutcome {
+        blocking!(self, |c| c.close())
+    }
+}

@@ -1,0 +1,204 @@
+//! The one error type every layer maps: Rust callers match on it, the Python and Ruby bindings
+//! turn each variant into the exception class of the same name.
+
+use serde_json::Value;
+use std::fmt;
+use std::time::Duration;
+
+/// What a non-2xx HTTP status means to a caller, so code can match without memorising numbers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum HttpErrorKind {
+    Redirect,
+    BadRequest,
+    Unauthorized,
+    Forbidden,
+    NotFound,
+    MethodNotAllowed,
+    NotAcceptable,
+    Conflict,
+    PayloadTooLarge,
+    UnsupportedMediaType,
+    TooManyRequests,
+    ClientError,
+    ServerError,
+    Other,
+}
+
+impl HttpErrorKind {
+    pub fn from_status(status: u16) -> Self {
+        match status {
+            300..=399 => Self::Redirect,
+            400 => Self::BadRequest,
+            401 => Self::Unauthorized,
+            403 => Self::Forbidden,
+            404 => Self::NotFound,
+            405 => Self::MethodNotAllowed,
+            406 => Self::NotAcceptable,
+            409 => Self::Conflict,
+            413 => Self::PayloadTooLarge,
+            415 => Self::UnsupportedMediaType,
+            429 => Self::TooManyRequests,
+            400..=499 => Self::ClientError,
+            500..=599 => Self::ServerError,
+            _ => Self::Other,
+        }
+    }
+
+    /// The snake_case name the bindings expose (`HTTPError.error_type`, Ruby `#error_type`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Redirect => "redirect",
+            Self::BadRequest => "bad_request",
+            Self::Unauthorized => "unauthorized",
+            Self::Forbidden => "forbidden",
+            Self::NotFound => "not_found",
+            Self::MethodNotAllowed => "method_not_allowed",
+            Self::NotAcceptable => "not_acceptable",
+            Self::Conflict => "conflict",
+            Self::PayloadTooLarge => "payload_too_large",
+            Self::UnsupportedMediaType => "unsupported_media_type",
+            Self::TooManyRequests => "too_many_requests",
+            Self::ClientError => "client_error",
+            Self::ServerError => "server_error",
+            Self::Other => "other",
+        }
+    }
+}
+
+impl fmt::Display for HttpErrorKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub enum Error {
+    /// The request never got an HTTP answer: DNS, connect, TLS, reset, or I/O mid-body.
+    Transport { message: String },
+    /// No complete answer within the allowed time.
+    Timeout { after: Duration },
+    /// A non-2xx answer. `body` is capped so a hostile server cannot make the error huge.
+    Http {
+        status: u16,
+        kind: HttpErrorKind,
+        body: String,
+    },
+    /// A 404 to a request that carried this session id: the server no longer knows the session.
+    /// Local session state has been cleared; a fresh `connect()` starts a new one.
+    SessionExpired { session_id: String },
+    /// The server answered with a JSON-RPC error object.
+    Rpc {
+        code: i64,
+        message: String,
+        data: Option<Value>,
+    },
+    /// The server's answer broke the protocol: malformed JSON or SSE, an unsupported protocol
+    /// version, an invalid session id, an oversize body, a stream that ended without a response.
+    Protocol { message: String },
+    /// The caller's own input was unusable (a bad URL, header or option); nothing was sent.
+    /// Bindings raise their language's argument error (`ValueError`, `ArgumentError`).
+    InvalidArgument { message: String },
+}
+
+impl Error {
+    pub(crate) fn protocol(message: impl Into<String>) -> Self {
+        Self::Protocol {
+            message: message.into(),
+        }
+    }
+
+    pub(crate) fn transport(message: impl Into<String>) -> Self {
+        Self::Transport {
+            message: message.into(),
+        }
+    }
+
+    pub(crate) fn invalid_argument(message: impl Into<String>) -> Self {
+        Self::InvalidArgument {
+            message: message.into(),
+        }
+    }
+
+    /// The HTTP status behind the error, if any. A session expiry is a 404.
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            Self::Http { status, .. } => Some(*status),
+            Self::SessionExpired { .. } => Some(404),
+            _ => None,
+        }
+    }
+
+    /// The kind of HTTP failure, if any. A session expiry is `NotFound`.
+    pub fn http_kind(&self) -> Option<HttpErrorKind> {
+        match self {
+            Self::Http { kind, .. } => Some(*kind),
+            Self::SessionExpired { .. } => Some(HttpErrorKind::NotFound),
+            _ => None,
+        }
+    }
+
+    pub fn is_session_expired(&self) -> bool {
+        matches!(self, Self::SessionExpired { .. })
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Transport { message } => write!(f, "transport error: {message}"),
+            Self::Timeout { after } => write!(f, "timed out after {:.3}s", after.as_secs_f64()),
+            Self::Http { status, kind, body } => {
+                write!(f, "HTTP {status} ({kind})")?;
+                let snippet = body.trim();
+                if !snippet.is_empty() {
+                    let short: String = snippet.chars().take(200).collect();
+                    write!(f, ": {short}")?;
+                }
+                Ok(())
+            }
+            Self::SessionExpired { .. } => write!(
+                f,
+                "session expired: the server answered 404 for this session; connect again to start a new one"
+            ),
+            Self::Rpc { code, message, .. } => write!(f, "JSON-RPC error {code}: {message}"),
+            Self::Protocol { message } => write!(f, "protocol error: {message}"),
+            Self::InvalidArgument { message } => write!(f, "invalid argument: {message}"),
+        }
+    }
+}
+
+impl std::error::Error for Error {}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn session_expiry_reads_as_a_404_not_found() {
+        let e = Error::SessionExpired {
+            session_id: "abc".into(),
+        };
+        assert_eq!(e.status(), Some(404));
+        assert_eq!(e.http_kind(), Some(HttpErrorKind::NotFound));
+        assert!(
+            !e.to_string().contains("abc"),
+            "session ids stay out of messages"
+        );
+    }
+
+    #[test]
+    fn statuses_map_to_kinds() {
+        assert_eq!(HttpErrorKind::from_status(400).as_str(), "bad_request");
+        assert_eq!(
+            HttpErrorKind::from_status(405).as_str(),
+            "method_not_allowed"
+        );
+        assert_eq!(HttpErrorKind::from_status(418).as_str(), "client_error");
+        assert_eq!(HttpErrorKind::from_status(503).as_str(), "server_error");
+        assert_eq!(HttpErrorKind::from_status(307).as_str(), "redirect");
+    }
+}

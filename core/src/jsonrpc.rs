@@ -1,0 +1,278 @@
+//! JSON-RPC 2.0 messages as MCP uses them: one message per HTTP body, no batches.
+
+use crate::error::{Error, Result};
+use serde_json::{json, Map, Value};
+use std::fmt;
+
+/// A request id. The client only mints integers, but servers may use strings for their own
+/// requests, so both are kept exactly as received.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum RequestId {
+    Number(i64),
+    String(String),
+}
+
+impl RequestId {
+    fn from_value(v: &Value) -> Option<Self> {
+        match v {
+            Value::Number(n) => n.as_i64().map(Self::Number),
+            Value::String(s) => Some(Self::String(s.clone())),
+            _ => None,
+        }
+    }
+
+    pub fn to_value(&self) -> Value {
+        match self {
+            Self::Number(n) => Value::from(*n),
+            Self::String(s) => Value::from(s.as_str()),
+        }
+    }
+}
+
+impl fmt::Display for RequestId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Number(n) => write!(f, "{n}"),
+            Self::String(s) => write!(f, "{s:?}"),
+        }
+    }
+}
+
+/// One message received from the server.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Incoming {
+    Response {
+        id: RequestId,
+        result: Value,
+    },
+    ErrorResponse {
+        id: Option<RequestId>,
+        code: i64,
+        message: String,
+        data: Option<Value>,
+    },
+    Request {
+        id: RequestId,
+        method: String,
+        params: Option<Value>,
+    },
+    Notification {
+        method: String,
+        params: Option<Value>,
+    },
+}
+
+impl Incoming {
+    /// Classifies a JSON value. Anything that is not a single, well-formed JSON-RPC 2.0 message
+    /// is a protocol error, so garbage never passes silently as "some other message".
+    pub fn from_value(value: Value) -> Result<Self> {
+        let Value::Object(mut obj) = value else {
+            return Err(Error::protocol(
+                "expected one JSON-RPC message object (batches are not part of MCP since 2025-06-18)",
+            ));
+        };
+        if obj.get("jsonrpc").and_then(Value::as_str) != Some("2.0") {
+            return Err(Error::protocol("message is not JSON-RPC 2.0"));
+        }
+        let id = match obj.get("id") {
+            None | Some(Value::Null) => None,
+            Some(v) => Some(
+                RequestId::from_value(v)
+                    .ok_or_else(|| Error::protocol("JSON-RPC id is neither integer nor string"))?,
+            ),
+        };
+        if let Some(method) = obj.get("method") {
+            let method = method
+                .as_str()
+                .ok_or_else(|| Error::protocol("JSON-RPC method is not a string"))?
+                .to_owned();
+            let params = obj.remove("params");
+            return Ok(match id {
+                Some(id) => Self::Request { id, method, params },
+                None => Self::Notification { method, params },
+            });
+        }
+        if let Some(error) = obj.remove("error") {
+            let (code, message, data) = parse_error_object(error)?;
+            return Ok(Self::ErrorResponse {
+                id,
+                code,
+                message,
+                data,
+            });
+        }
+        match (id, obj.remove("result")) {
+            (Some(id), Some(result)) => Ok(Self::Response { id, result }),
+            (None, Some(_)) => Err(Error::protocol("JSON-RPC response without an id")),
+            _ => Err(Error::protocol(
+                "JSON-RPC message is neither request, notification nor response",
+            )),
+        }
+    }
+
+    pub fn from_slice(bytes: &[u8]) -> Result<Self> {
+        let value: Value = serde_json::from_slice(bytes)
+            .map_err(|e| Error::protocol(format!("invalid JSON from server: {e}")))?;
+        Self::from_value(value)
+    }
+
+    /// The id this message answers, if it is a response.
+    pub fn response_id(&self) -> Option<&RequestId> {
+        match self {
+            Self::Response { id, .. } => Some(id),
+            Self::ErrorResponse { id, .. } => id.as_ref(),
+            _ => None,
+        }
+    }
+
+    /// A response becomes the caller's result; an error response becomes `Error::Rpc`.
+    pub fn into_result(self) -> Result<Value> {
+        match self {
+            Self::Response { result, .. } => Ok(result),
+            Self::ErrorResponse {
+                code,
+                message,
+                data,
+                ..
+            } => Err(Error::Rpc {
+                code,
+                message,
+                data,
+            }),
+            _ => Err(Error::protocol("expected a JSON-RPC response")),
+        }
+    }
+}
+
+fn parse_error_object(error: Value) -> Result<(i64, String, Option<Value>)> {
+    let Value::Object(mut e) = error else {
+        return Err(Error::protocol("JSON-RPC error is not an object"));
+    };
+    let code = e
+        .get("code")
+        .and_then(Value::as_i64)
+        .ok_or_else(|| Error::protocol("JSON-RPC error without an integer code"))?;
+    let message = match e.remove("message") {
+        Some(Value::String(s)) => s,
+        _ => String::new(),
+    };
+    Ok((code, message, e.remove("data")))
+}
+
+/// If `body` is a JSON-RPC error object (with or without id), that error. HTTP error bodies
+/// often are, and a 404 carrying -32601 must be told apart from a session expiry.
+pub(crate) fn error_in_body(body: &[u8]) -> Option<Error> {
+    let mut value: Value = serde_json::from_slice(body).ok()?;
+    let (code, message, data) = parse_error_object(value.get_mut("error")?.take()).ok()?;
+    Some(Error::Rpc {
+        code,
+        message,
+        data,
+    })
+}
+
+pub(crate) fn request_body(id: &RequestId, method: &str, params: Option<Value>) -> Vec<u8> {
+    let mut msg = Map::with_capacity(4);
+    msg.insert("jsonrpc".into(), json!("2.0"));
+    msg.insert("id".into(), id.to_value());
+    msg.insert("method".into(), Value::from(method));
+    if let Some(p) = params {
+        msg.insert("params".into(), p);
+    }
+    serde_json::to_vec(&Value::Object(msg)).expect("JSON values always serialise")
+}
+
+pub(crate) fn notification_body(method: &str, params: Option<Value>) -> Vec<u8> {
+    let mut msg = Map::with_capacity(3);
+    msg.insert("jsonrpc".into(), json!("2.0"));
+    msg.insert("method".into(), Value::from(method));
+    if let Some(p) = params {
+        msg.insert("params".into(), p);
+    }
+    serde_json::to_vec(&Value::Object(msg)).expect("JSON values always serialise")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn classifies_each_kind_of_message() {
+        let r = Incoming::from_slice(br#"{"jsonrpc":"2.0","id":7,"result":{"ok":true}}"#).unwrap();
+        assert_eq!(r.response_id(), Some(&RequestId::Number(7)));
+        let e = Incoming::from_slice(
+            br#"{"jsonrpc":"2.0","id":"a","error":{"code":-32601,"message":"nope","data":[1]}}"#,
+        )
+        .unwrap();
+        match e.into_result() {
+            Err(Error::Rpc {
+                code,
+                message,
+                data,
+            }) => {
+                assert_eq!(code, -32601);
+                assert_eq!(message, "nope");
+                assert_eq!(data, Some(json!([1])));
+            }
+            other => panic!("{other:?}"),
+        }
+        let q = Incoming::from_slice(br#"{"jsonrpc":"2.0","id":"s1","method":"ping"}"#).unwrap();
+        assert!(matches!(q, Incoming::Request { .. }));
+        let n = Incoming::from_slice(
+            br#"{"jsonrpc":"2.0","method":"notifications/message","params":{}}"#,
+        )
+        .unwrap();
+        assert!(matches!(n, Incoming::Notification { .. }));
+    }
+
+    #[test]
+    fn garbage_is_a_protocol_error() {
+        for bad in [
+            &b"not json"[..],
+            b"[]",
+            b"[{\"jsonrpc\":\"2.0\",\"id\":1,\"result\":{}}]",
+            b"{\"id\":1,\"result\":{}}",
+            b"{\"jsonrpc\":\"2.0\",\"result\":{}}",
+            b"{\"jsonrpc\":\"2.0\",\"id\":{},\"result\":{}}",
+            b"{\"jsonrpc\":\"2.0\",\"id\":1}",
+            b"{\"jsonrpc\":\"2.0\",\"id\":1,\"error\":{\"message\":\"no code\"}}",
+            b"{\"jsonrpc\":\"2.0\",\"method\":5}",
+        ] {
+            assert!(
+                matches!(Incoming::from_slice(bad), Err(Error::Protocol { .. })),
+                "{}",
+                String::from_utf8_lossy(bad)
+            );
+        }
+    }
+
+    #[test]
+    fn request_body_round_trips() {
+        let body = request_body(
+            &RequestId::Number(3),
+            "tools/list",
+            Some(json!({"cursor": "x"})),
+        );
+        let v: Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(
+            v,
+            json!({"jsonrpc":"2.0","id":3,"method":"tools/list","params":{"cursor":"x"}})
+        );
+        let body = notification_body("notifications/initialized", None);
+        let v: Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(
+            v,
+            json!({"jsonrpc":"2.0","method":"notifications/initialized"})
+        );
+    }
+
+    #[test]
+    fn finds_an_error_in_any_error_body() {
+        assert!(matches!(
+            error_in_body(br#"{"jsonrpc":"2.0","error":{"code":-32601,"message":"x"}}"#),
+            Some(Error::Rpc { code: -32601, .. })
+        ));
+        assert!(error_in_body(b"<html>not found</html>").is_none());
+        assert!(error_in_body(br#"{"error":"text"}"#).is_none());
+    }
+}

@@ -1,0 +1,32 @@
+//! mcpstream: a Model Context Protocol client for the Streamable HTTP transport.
+//!
+//! The async [`Client`] does the protocol work; [`blocking::Client`] wraps it for synchronous
+//! code over one shared runtime. Session handling follows MCP revisions 2025-03-26 to
+//! 2025-11-25: the session id and protocol version come only from the `initialize` response,
+//! travel on every later request, and a 404 to a request that carried them ends the session
+//! with [`Error::SessionExpired`].
+
+pub mod blocking;
+mod client;
+mod error;
+pub mod jsonrpc;
+mod options;
+pub mod session;
+pub mod sse;
+mod transport;
+
+pub use client::{Client, CloseOutcome, EventStream};
+pub use error::{Error, HttpErrorKind, Result};
+pub use options::{ClientOptions, RedirectPolicy, DEFAULT_MAX_RESPONSE_BYTES};
+pub use session::{Session, LATEST_PROTOCOL_VERSION, SUPPORTED_PROTOCOL_VERSIONS};
+
+#[cfg(test)]
+mod tests {
+    fn assert_send_sync<T: Send + Sync>() {}
+
+    #[test]
+    fn clients_can_be_shared_across_threads() {
+        assert_send_sync::<crate::Client>();
+        assert_send_sync::<crate::blocking::Client>();
+    }
+}

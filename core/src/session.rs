@@ -1,0 +1,185 @@
+//! The session era (protocol revisions 2025-03-26 … 2025-11-25): what `initialize` establishes,
+//! which headers every later request carries, and what a 404 means. Everything era-specific is
+//! here so that the sessionless 2026-07-28 era can be added beside it.
+
+use crate::error::{Error, HttpErrorKind};
+use crate::jsonrpc;
+use serde_json::Value;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+/// The version the client asks for in `initialize`.
+pub const LATEST_PROTOCOL_VERSION: &str = "2025-11-25";
+
+/// Versions the client accepts from a server, newest first.
+pub const SUPPORTED_PROTOCOL_VERSIONS: &[&str] = &["2025-11-25", "2025-06-18", "2025-03-26"];
+
+pub const SESSION_ID_HEADER: &str = "mcp-session-id";
+pub const PROTOCOL_VERSION_HEADER: &str = "mcp-protocol-version";
+
+/// What a successful `initialize` established. Immutable: a new session is a new value.
+#[derive(Debug, Clone)]
+pub struct Session {
+    /// `None` for a stateless server, which sent no `MCP-Session-Id`.
+    pub id: Option<String>,
+    pub protocol_version: String,
+    pub initialize_result: Value,
+}
+
+/// The one place a client's session lives, shared by every task using the client.
+#[derive(Debug, Default)]
+pub(crate) struct SessionState {
+    current: Mutex<Option<Arc<Session>>>,
+}
+
+impl SessionState {
+    fn lock(&self) -> MutexGuard<'_, Option<Arc<Session>>> {
+        // A panic elsewhere while holding this lock cannot leave an Option half-written.
+        self.current.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub fn current(&self) -> Option<Arc<Session>> {
+        self.lock().clone()
+    }
+
+    pub fn establish(&self, session: Session) -> Arc<Session> {
+        let session = Arc::new(session);
+        *self.lock() = Some(session.clone());
+        session
+    }
+
+    pub fn take(&self) -> Option<Arc<Session>> {
+        self.lock().take()
+    }
+
+    /// Clears the session only if it is still the one that expired, so an expiry reported by a
+    /// slow request cannot wipe a session a concurrent `connect()` has just made.
+    pub fn clear_if_current(&self, expired: &Arc<Session>) -> bool {
+        let mut current = self.lock();
+        if current.as_ref().is_some_and(|c| Arc::ptr_eq(c, expired)) {
+            *current = None;
+            true
+        } else {
+            false
+        }
+    }
+}
+
+/// C8: a session id is one or more visible ASCII characters (0x21–0x7E).
+pub(crate) fn validate_session_id(id: &[u8]) -> Result<String, Error> {
+    if id.is_empty() || !id.iter().all(|b| (0x21..=0x7E).contains(b)) {
+        return Err(Error::protocol(
+            "server sent an invalid MCP-Session-Id (must be non-empty visible ASCII)",
+        ));
+    }
+    Ok(String::from_utf8(id.to_vec()).expect("visible ASCII is UTF-8"))
+}
+
+pub(crate) fn validate_protocol_version(result: &Value) -> Result<String, Error> {
+    let version = result
+        .get("protocolVersion")
+        .and_then(Value::as_str)
+        .ok_or_else(|| Error::protocol("initialize result has no protocolVersion"))?;
+    if !SUPPORTED_PROTOCOL_VERSIONS.contains(&version) {
+        return Err(Error::protocol(format!(
+            "server chose protocol version {version:?}, which mcpstream does not support (supported: {})",
+            SUPPORTED_PROTOCOL_VERSIONS.join(", ")
+        )));
+    }
+    Ok(version.to_owned())
+}
+
+/// Maps a non-2xx answer. `sent_session` is the session whose id the request carried.
+pub(crate) fn error_for_status(status: u16, body: &[u8], sent_session: Option<&Session>) -> Error {
+    if status == 404 {
+        // A JSON-RPC "method not found" is about the method, never the session.
+        if let Some(rpc @ Error::Rpc { code: -32601, .. }) = jsonrpc::error_in_body(body) {
+            return rpc;
+        }
+        if let Some(session_id) = sent_session.and_then(|s| s.id.clone()) {
+            return Error::SessionExpired { session_id };
+        }
+    }
+    Error::Http {
+        status,
+        kind: HttpErrorKind::from_status(status),
+        body: String::from_utf8_lossy(body).into_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn session(id: Option<&str>) -> Session {
+        Session {
+            id: id.map(str::to_owned),
+            protocol_version: LATEST_PROTOCOL_VERSION.into(),
+            initialize_result: json!({}),
+        }
+    }
+
+    #[test]
+    fn session_ids_must_be_visible_ascii() {
+        assert!(validate_session_id(b"abc-123_~!").is_ok());
+        for bad in [&b""[..], b"has space", b"tab\t", b"\x7f", "é".as_bytes()] {
+            assert!(validate_session_id(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn only_known_versions_are_accepted() {
+        assert_eq!(
+            validate_protocol_version(&json!({"protocolVersion": "2025-03-26"})).unwrap(),
+            "2025-03-26"
+        );
+        let err = validate_protocol_version(&json!({"protocolVersion": "2024-11-05"})).unwrap_err();
+        assert!(err.to_string().contains("2024-11-05"), "{err}");
+        assert!(validate_protocol_version(&json!({})).is_err());
+    }
+
+    #[test]
+    fn not_found_depends_on_what_was_sent() {
+        let s = session(Some("sid"));
+        assert!(matches!(
+            error_for_status(404, b"gone", Some(&s)),
+            Error::SessionExpired { session_id } if session_id == "sid"
+        ));
+        assert!(matches!(
+            error_for_status(404, b"gone", None),
+            Error::Http {
+                status: 404,
+                kind: HttpErrorKind::NotFound,
+                ..
+            }
+        ));
+        assert!(matches!(
+            error_for_status(404, b"", Some(&session(None))),
+            Error::Http { status: 404, .. }
+        ));
+        let method_missing = br#"{"jsonrpc":"2.0","id":1,"error":{"code":-32601,"message":"no"}}"#;
+        assert!(matches!(
+            error_for_status(404, method_missing, Some(&s)),
+            Error::Rpc { code: -32601, .. }
+        ));
+        assert!(matches!(
+            error_for_status(500, b"boom", Some(&s)),
+            Error::Http {
+                status: 500,
+                kind: HttpErrorKind::ServerError,
+                ..
+            }
+        ));
+    }
+
+    #[test]
+    fn clear_if_current_ignores_a_replaced_session() {
+        let state = SessionState::default();
+        let old = state.establish(session(Some("old")));
+        let new = state.establish(session(Some("new")));
+        assert!(!state.clear_if_current(&old));
+        assert_eq!(state.current().unwrap().id.as_deref(), Some("new"));
+        assert!(state.clear_if_current(&new));
+        assert!(state.current().is_none());
+    }
+}

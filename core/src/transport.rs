@@ -1,0 +1,362 @@
+//! HTTP for the Streamable HTTP transport: one POST per message, JSON or SSE answers, status
+//! mapping, bounded bodies, and reading every response to its end so the connection is reused.
+
+use crate::error::{Error, Result};
+use crate::jsonrpc::{Incoming, RequestId};
+use crate::options::{ClientOptions, RedirectPolicy};
+use crate::session::{self, Session, PROTOCOL_VERSION_HEADER, SESSION_ID_HEADER};
+use crate::sse::SseParser;
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue, ACCEPT, CONTENT_TYPE};
+use reqwest::{Method, Response, StatusCode, Url};
+use std::time::Duration;
+
+const ACCEPT_POST: &str = "application/json, text/event-stream";
+const ACCEPT_SSE: &str = "text/event-stream";
+/// Error bodies are kept for diagnosis, never in full: a hostile server must not make them huge.
+const ERROR_BODY_CAP: usize = 8 * 1024;
+/// How long the caller waits for a stream to end after its response before the rest is read in
+/// the background. Conforming servers end the stream right after the response.
+const INLINE_DRAIN: Duration = Duration::from_millis(100);
+const BACKGROUND_DRAIN: Duration = Duration::from_secs(30);
+
+#[derive(Debug)]
+pub(crate) struct Transport {
+    http: reqwest::Client,
+    url: Url,
+    max_response_bytes: usize,
+    connect_timeout: Duration,
+}
+
+/// What a request's POST produced: its response message and the HTTP headers it came with.
+pub(crate) struct Answer {
+    pub headers: HeaderMap,
+    pub message: Incoming,
+}
+
+impl Transport {
+    pub fn new(url: &str, options: &ClientOptions) -> Result<Self> {
+        let url = Url::parse(url)
+            .map_err(|e| Error::invalid_argument(format!("invalid URL {url:?}: {e}")))?;
+        if !matches!(url.scheme(), "http" | "https") {
+            return Err(Error::invalid_argument(format!(
+                "URL scheme must be http or https, not {:?}",
+                url.scheme()
+            )));
+        }
+        let mut headers = HeaderMap::new();
+        for (name, value) in &options.headers {
+            let name = HeaderName::from_bytes(name.as_bytes())
+                .map_err(|_| Error::invalid_argument(format!("invalid header name {name:?}")))?;
+            if name == SESSION_ID_HEADER || name == PROTOCOL_VERSION_HEADER {
+                return Err(Error::invalid_argument(format!(
+                    "{name} is managed by the client; it cannot be set as an extra header"
+                )));
+            }
+            let value = HeaderValue::from_str(value)
+                .map_err(|_| Error::invalid_argument(format!("invalid value for header {name}")))?;
+            headers.append(name, value);
+        }
+        let http = reqwest::Client::builder()
+            .default_headers(headers)
+            .user_agent(options.user_agent.clone())
+            .connect_timeout(options.connect_timeout)
+            .tcp_nodelay(true)
+            .redirect(redirect_policy(options.redirects))
+            .build()
+            .map_err(|e| {
+                Error::invalid_argument(format!("cannot build HTTP client: {}", describe(&e)))
+            })?;
+        Ok(Self {
+            http,
+            url,
+            max_response_bytes: options.max_response_bytes,
+            connect_timeout: options.connect_timeout,
+        })
+    }
+
+    pub fn url(&self) -> &Url {
+        &self.url
+    }
+
+    async fn send(
+        &self,
+        method: Method,
+        accept: &'static str,
+        body: Option<Vec<u8>>,
+        session: Option<&Session>,
+        extra: &[(HeaderName, HeaderValue)],
+    ) -> Result<Response> {
+        let mut req = self
+            .http
+            .request(method, self.url.clone())
+            .header(ACCEPT, accept);
+        if let Some(session) = session {
+            if let Some(id) = &session.id {
+                req = req.header(SESSION_ID_HEADER, id.as_str());
+            }
+            req = req.header(PROTOCOL_VERSION_HEADER, session.protocol_version.as_str());
+        }
+        for (name, value) in extra {
+            req = req.header(name, value);
+        }
+        if let Some(body) = body {
+            req = req.header(CONTENT_TYPE, "application/json").body(body);
+        }
+        let mut resp = req.send().await.map_err(|e| self.map_reqwest(&e))?;
+        let status = resp.status();
+        if status.is_success() {
+            return Ok(resp);
+        }
+        let body = read_truncated(&mut resp, ERROR_BODY_CAP).await;
+        Err(session::error_for_status(status.as_u16(), &body, session))
+    }
+
+    /// POSTs a request and waits for its response, passing every other message that arrives
+    /// on its stream to `on_message`.
+    pub async fn post_request(
+        &self,
+        id: &RequestId,
+        body: Vec<u8>,
+        session: Option<&Session>,
+        on_message: &mut (dyn FnMut(Incoming) + Send),
+    ) -> Result<Answer> {
+        let mut resp = self
+            .send(Method::POST, ACCEPT_POST, Some(body), session, &[])
+            .await?;
+        let headers = std::mem::take(resp.headers_mut());
+        let message = match media_type(&headers).as_deref() {
+            Some("application/json") => {
+                let body = self.read_capped(&mut resp).await?;
+                if body.iter().all(u8::is_ascii_whitespace) {
+                    return Err(no_response(resp.status()));
+                }
+                let message = Incoming::from_slice(&body)?;
+                if !answers(&message, id) {
+                    return Err(Error::protocol(format!(
+                        "expected the response to request {id}, got another message"
+                    )));
+                }
+                message
+            }
+            Some("text/event-stream") => self.read_sse_response(&mut resp, id, on_message).await?,
+            _ if resp.status() == StatusCode::ACCEPTED => return Err(no_response(resp.status())),
+            other => {
+                return Err(Error::protocol(format!(
+                    "unexpected Content-Type {:?} in the answer to a request",
+                    other.unwrap_or("(none)")
+                )))
+            }
+        };
+        drain(resp).await;
+        Ok(Answer { headers, message })
+    }
+
+    /// POSTs a notification or a response to a server request. Any 2xx is success; a body, if
+    /// any, is read and dropped (the Python SDK sends `application/json` with an empty body).
+    pub async fn post_message(&self, body: Vec<u8>, session: Option<&Session>) -> Result<()> {
+        let resp = self
+            .send(Method::POST, ACCEPT_POST, Some(body), session, &[])
+            .await?;
+        drain(resp).await;
+        Ok(())
+    }
+
+    /// DELETE for session termination. Returns the status; the caller decides what it means.
+    pub async fn delete(&self, session: &Session) -> Result<u16> {
+        let mut req = self.http.delete(self.url.clone());
+        if let Some(id) = &session.id {
+            req = req.header(SESSION_ID_HEADER, id.as_str());
+        }
+        req = req.header(PROTOCOL_VERSION_HEADER, session.protocol_version.as_str());
+        let resp = req.send().await.map_err(|e| self.map_reqwest(&e))?;
+        let status = resp.status().as_u16();
+        drain(resp).await;
+        Ok(status)
+    }
+
+    /// Opens a GET event stream (standalone, or a resumption with `Last-Event-ID`).
+    /// `Ok(None)` means the server offers none (405).
+    pub async fn open_event_stream(
+        &self,
+        session: Option<&Session>,
+        last_event_id: Option<&str>,
+    ) -> Result<Option<Response>> {
+        let mut extra = Vec::new();
+        if let Some(last) = last_event_id {
+            let value = HeaderValue::from_str(last)
+                .map_err(|_| Error::protocol("server sent an event id that cannot be sent back"))?;
+            extra.push((HeaderName::from_static("last-event-id"), value));
+        }
+        match self
+            .send(Method::GET, ACCEPT_SSE, None, session, &extra)
+            .await
+        {
+            Ok(resp) => {
+                if media_type(resp.headers()).as_deref() != Some("text/event-stream") {
+                    return Err(Error::protocol(
+                        "GET stream answered without Content-Type text/event-stream",
+                    ));
+                }
+                Ok(Some(resp))
+            }
+            Err(Error::Http { status: 405, .. }) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    pub fn max_response_bytes(&self) -> usize {
+        self.max_response_bytes
+    }
+
+    async fn read_sse_response(
+        &self,
+        resp: &mut Response,
+        id: &RequestId,
+        on_message: &mut (dyn FnMut(Incoming) + Send),
+    ) -> Result<Incoming> {
+        let mut parser = SseParser::new(self.max_response_bytes);
+        let mut events = Vec::new();
+        loop {
+            let Some(chunk) = resp.chunk().await.map_err(|e| self.map_reqwest(&e))? else {
+                parser.finish();
+                return Err(Error::protocol(format!(
+                    "the SSE stream ended before the response to request {id}"
+                )));
+            };
+            parser.feed(&chunk, &mut events)?;
+            for event in events.drain(..) {
+                // Priming events carry only an id; other event types are not MCP messages.
+                if event.data.is_empty() || !(event.event.is_empty() || event.event == "message") {
+                    continue;
+                }
+                let message = Incoming::from_slice(event.data.as_bytes())?;
+                if answers(&message, id) {
+                    return Ok(message);
+                }
+                if message.response_id().is_none() {
+                    on_message(message);
+                }
+            }
+        }
+    }
+
+    async fn read_capped(&self, resp: &mut Response) -> Result<Vec<u8>> {
+        let limit = self.max_response_bytes;
+        let too_large = || {
+            Error::protocol(format!(
+                "response body exceeds the maximum response size of {limit} bytes"
+            ))
+        };
+        if resp.content_length().is_some_and(|n| n > limit as u64) {
+            return Err(too_large());
+        }
+        let mut body = Vec::new();
+        while let Some(chunk) = resp.chunk().await.map_err(|e| self.map_reqwest(&e))? {
+            if body.len() + chunk.len() > limit {
+                return Err(too_large());
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(body)
+    }
+
+    fn map_reqwest(&self, e: &reqwest::Error) -> Error {
+        // Only connecting has a reqwest-level timeout; whole requests are timed by the client.
+        if e.is_timeout() {
+            return Error::Timeout {
+                after: self.connect_timeout,
+            };
+        }
+        if e.is_connect() {
+            return Error::transport(format!("cannot connect to {}: {}", self.url, describe(e)));
+        }
+        Error::transport(describe(e))
+    }
+}
+
+/// A response, or an id-less error (the server could not even read the request), answers `id`.
+fn answers(message: &Incoming, id: &RequestId) -> bool {
+    match message {
+        Incoming::Response { id: got, .. } => got == id,
+        Incoming::ErrorResponse { id: got, .. } => got.as_ref().is_none_or(|got| got == id),
+        _ => false,
+    }
+}
+
+fn no_response(status: StatusCode) -> Error {
+    Error::protocol(format!(
+        "server answered a request with HTTP {} and no JSON-RPC response",
+        status.as_u16()
+    ))
+}
+
+fn media_type(headers: &HeaderMap) -> Option<String> {
+    let value = headers.get(CONTENT_TYPE)?.to_str().ok()?;
+    let essence = value.split(';').next()?.trim().to_ascii_lowercase();
+    (!essence.is_empty()).then_some(essence)
+}
+
+/// The whole error chain: reqwest's own message alone ("error sending request") says too little.
+fn describe(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        let next = s.to_string();
+        if !text.contains(&next) {
+            text.push_str(": ");
+            text.push_str(&next);
+        }
+        source = s.source();
+    }
+    text
+}
+
+async fn read_truncated(resp: &mut Response, cap: usize) -> Vec<u8> {
+    let mut body = Vec::new();
+    while body.len() < cap {
+        match resp.chunk().await {
+            Ok(Some(chunk)) => {
+                let room = cap - body.len();
+                body.extend_from_slice(&chunk[..chunk.len().min(room)]);
+            }
+            _ => break,
+        }
+    }
+    body
+}
+
+/// Reads a response to its end so its connection returns to the pool. A server that keeps the
+/// stream open gets a short grace inline, then the rest is read in the background.
+async fn drain(mut resp: Response) {
+    async fn to_end(resp: &mut Response) {
+        while let Ok(Some(_)) = resp.chunk().await {}
+    }
+    if tokio::time::timeout(INLINE_DRAIN, to_end(&mut resp))
+        .await
+        .is_err()
+    {
+        tokio::spawn(async move {
+            let _ = tokio::time::timeout(BACKGROUND_DRAIN, to_end(&mut resp)).await;
+        });
+    }
+}
+
+fn redirect_policy(policy: RedirectPolicy) -> reqwest::redirect::Policy {
+    match policy {
+        RedirectPolicy::None => reqwest::redirect::Policy::none(),
+        RedirectPolicy::SameOrigin { max_hops } => {
+            reqwest::redirect::Policy::custom(move |attempt| {
+                let keeps_method = matches!(attempt.status().as_u16(), 307 | 308);
+                let same_origin = attempt
+                    .previous()
+                    .first()
+                    .is_some_and(|first| first.origin() == attempt.url().origin());
+                if keeps_method && same_origin && attempt.previous().len() <= max_hops {
+                    attempt.follow()
+                } else {
+                    attempt.stop()
+                }
+            })
+        }
+    }
+}

@@ -1,0 +1,27 @@
+//! `mcpstream-testserver [--port N] [--stateless] [--json] [--no-delete]
+//! [--protocol-version V] [--page-size N]`: prints its endpoint URL on the first line of
+//! stdout, then serves on 127.0.0.1 until killed.
+
+use mcpstream_testkit::{serve, Config};
+use std::io::Write;
+
+#[tokio::main]
+async fn main() {
+    let (config, port) = match Config::from_args(std::env::args().skip(1)) {
+        Ok(parsed) => parsed,
+        Err(e) => {
+            eprintln!("mcpstream-testserver: {e}");
+            std::process::exit(2);
+        }
+    };
+    let result = serve(config, port, std::future::pending(), |addr, _| {
+        let mut out = std::io::stdout().lock();
+        let _ = writeln!(out, "http://{addr}/mcp");
+        let _ = out.flush();
+    })
+    .await;
+    if let Err(e) = result {
+        eprintln!("mcpstream-testserver: {e}");
+        std::process::exit(1);
+    }
+}

@@ -1,0 +1,99 @@
+//! How a reference server instance behaves. The binary maps its flags onto these fields.
+
+/// Protocol versions the reference server speaks, newest first.
+pub const SUPPORTED_VERSIONS: &[&str] = &["2025-11-25", "2025-06-18", "2025-03-26"];
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// No sessions: no `MCP-Session-Id`, no session checks, 405 on GET and DELETE.
+    pub stateless: bool,
+    /// Answer requests with `application/json` instead of an SSE stream.
+    pub json_response: bool,
+    /// Let clients end sessions with DELETE; `false` answers 405 (`--no-delete`).
+    pub allow_delete: bool,
+    /// Answer `initialize` with this version whatever the client asked (`--protocol-version`),
+    /// to test a client against an older or unsupported server.
+    pub forced_protocol_version: Option<String>,
+    /// Items per page of `tools/list`, so that clients must follow `nextCursor`.
+    pub page_size: usize,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            stateless: false,
+            json_response: false,
+            allow_delete: true,
+            forced_protocol_version: None,
+            page_size: 2,
+        }
+    }
+}
+
+impl Config {
+    /// Parses the binary's flags (everything after the program name). Returns the port too.
+    pub fn from_args(args: impl IntoIterator<Item = String>) -> Result<(Self, u16), String> {
+        let mut config = Self::default();
+        let mut port = 0u16;
+        let mut args = args.into_iter();
+        while let Some(arg) = args.next() {
+            let mut value = |name: &str| args.next().ok_or(format!("{name} needs a value"));
+            match arg.as_str() {
+                "--stateless" => config.stateless = true,
+                "--json" => config.json_response = true,
+                "--no-delete" => config.allow_delete = false,
+                "--port" => {
+                    port = value("--port")?
+                        .parse()
+                        .map_err(|_| "--port takes a number from 0 to 65535".to_owned())?
+                }
+                "--protocol-version" => {
+                    config.forced_protocol_version = Some(value("--protocol-version")?)
+                }
+                "--page-size" => {
+                    config.page_size = value("--page-size")?
+                        .parse()
+                        .ok()
+                        .filter(|n| *n > 0)
+                        .ok_or("--page-size takes a positive number")?
+                }
+                other => return Err(format!("unknown argument {other:?}")),
+            }
+        }
+        Ok((config, port))
+    }
+
+    pub fn accepts_version(&self, version: &str) -> bool {
+        SUPPORTED_VERSIONS.contains(&version)
+            || self.forced_protocol_version.as_deref() == Some(version)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(s: &str) -> Vec<String> {
+        s.split_whitespace().map(str::to_owned).collect()
+    }
+
+    #[test]
+    fn parses_every_flag() {
+        let (c, port) = Config::from_args(args(
+            "--stateless --json --no-delete --port 8123 --protocol-version 2025-03-26 --page-size 3",
+        ))
+        .unwrap();
+        assert!(c.stateless && c.json_response && !c.allow_delete);
+        assert_eq!(port, 8123);
+        assert_eq!(c.forced_protocol_version.as_deref(), Some("2025-03-26"));
+        assert_eq!(c.page_size, 3);
+    }
+
+    #[test]
+    fn rejects_bad_flags() {
+        assert!(Config::from_args(args("--port")).is_err());
+        assert!(Config::from_args(args("--port x")).is_err());
+        assert!(Config::from_args(args("--page-size 0")).is_err());
+        assert!(Config::from_args(args("--verbose")).is_err());
+    }
+}

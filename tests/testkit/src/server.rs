@@ -1,0 +1,493 @@
+//! The HTTP side of the reference server: the MCP endpoint with the server half of the session
+//! rules (S1–S9 of the spec checklist), plus admin routes tests use to inspect and steer it.
+
+use crate::config::SUPPORTED_VERSIONS;
+use crate::state::{RecordedRequest, ScriptedResponse, State};
+use crate::tools::{self, RpcError, METHOD_NOT_FOUND};
+use axum::body::{Body, Bytes};
+use axum::extract::State as Shared;
+use axum::http::{header, HeaderMap, HeaderValue, Method, Response, StatusCode};
+use axum::routing::{any, get, post};
+use axum::{Json, Router};
+use futures_util::{stream, StreamExt};
+use serde_json::{json, Value};
+use std::convert::Infallible;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::{broadcast, mpsc};
+
+const SESSION_HEADER: &str = "mcp-session-id";
+const VERSION_HEADER: &str = "mcp-protocol-version";
+const KEEPALIVE: Duration = Duration::from_secs(15);
+
+pub fn router(state: Arc<State>) -> Router {
+    Router::new()
+        .route("/mcp", any(mcp))
+        .route("/moved", any(moved))
+        .route(
+            "/_admin/requests",
+            get(list_requests).delete(clear_requests),
+        )
+        .route("/_admin/expire", post(expire))
+        .route("/_admin/script", post(script))
+        .route("/_admin/sessions", get(sessions))
+        .with_state(state)
+}
+
+async fn mcp(
+    Shared(state): Shared<Arc<State>>,
+    method: Method,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response<Body> {
+    let response = match method {
+        Method::POST => post_message(&state, &headers, &body).await,
+        Method::GET => get_stream(&state, &headers),
+        Method::DELETE => delete_session(&state, &headers),
+        _ => plain(StatusCode::METHOD_NOT_ALLOWED, "use POST, GET or DELETE"),
+    };
+    state.record(record(&method, "/mcp", &headers, &body, response.status()));
+    response
+}
+
+/// A same-origin redirect to the endpoint, for redirect tests.
+async fn moved(
+    method: Method,
+    headers: HeaderMap,
+    Shared(state): Shared<Arc<State>>,
+    body: Bytes,
+) -> Response<Body> {
+    let response = Response::builder()
+        .status(StatusCode::TEMPORARY_REDIRECT)
+        .header(header::LOCATION, "/mcp")
+        .body(Body::empty())
+        .expect("static response");
+    state.record(record(
+        &method,
+        "/moved",
+        &headers,
+        &body,
+        response.status(),
+    ));
+    response
+}
+
+fn record(
+    method: &Method,
+    path: &str,
+    headers: &HeaderMap,
+    body: &[u8],
+    status: StatusCode,
+) -> RecordedRequest {
+    let mut map = std::collections::BTreeMap::new();
+    for (name, value) in headers {
+        let value = String::from_utf8_lossy(value.as_bytes()).into_owned();
+        map.entry(name.as_str().to_owned())
+            .and_modify(|v: &mut String| {
+                v.push_str(", ");
+                v.push_str(&value);
+            })
+            .or_insert(value);
+    }
+    let body = if body.is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_slice(body)
+            .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(body).into_owned()))
+    };
+    RecordedRequest {
+        method: method.as_str().to_owned(),
+        path: path.to_owned(),
+        headers: map,
+        body,
+        status: status.as_u16(),
+    }
+}
+
+fn plain(status: StatusCode, text: &str) -> Response<Body> {
+    Response::builder()
+        .status(status)
+        .header(header::CONTENT_TYPE, "text/plain")
+        .body(Body::from(text.to_owned()))
+        .expect("static response")
+}
+
+fn json_response(status: StatusCode, value: &Value) -> Response<Body> {
+    Response::builder()
+        .status(status)
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from(value.to_string()))
+        .expect("static response")
+}
+
+/// An HTTP error whose body is a JSON-RPC error without id, as the spec allows.
+fn rpc_http_error(status: StatusCode, code: i64, message: &str) -> Response<Body> {
+    json_response(
+        status,
+        &json!({"jsonrpc": "2.0", "id": null, "error": {"code": code, "message": message}}),
+    )
+}
+
+fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers.get(name).and_then(|v| v.to_str().ok())
+}
+
+/// S1: browsers send `Origin`; only loopback origins may reach a loopback server.
+fn origin_allowed(headers: &HeaderMap) -> bool {
+    let Some(origin) = headers.get(header::ORIGIN) else {
+        return true;
+    };
+    let Ok(origin) = origin.to_str() else {
+        return false;
+    };
+    let Some(rest) = origin
+        .strip_prefix("http://")
+        .or_else(|| origin.strip_prefix("https://"))
+    else {
+        return false;
+    };
+    let host = if rest.starts_with('[') {
+        rest.split(']')
+            .next()
+            .map(|h| format!("{h}]"))
+            .unwrap_or_default()
+    } else {
+        rest.split(':').next().unwrap_or_default().to_owned()
+    };
+    matches!(host.as_str(), "127.0.0.1" | "localhost" | "[::1]")
+}
+
+fn accepts(headers: &HeaderMap, media: &str) -> bool {
+    headers
+        .get_all(header::ACCEPT)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|m| {
+            m.split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .eq_ignore_ascii_case(media)
+        })
+}
+
+/// S9: a missing version header means 2025-03-26; an unknown one is a 400.
+fn version_problem(state: &State, headers: &HeaderMap) -> Option<Response<Body>> {
+    match headers.get(VERSION_HEADER) {
+        None => None,
+        Some(v) if v.to_str().is_ok_and(|v| state.config.accepts_version(v)) => None,
+        Some(_) => Some(rpc_http_error(
+            StatusCode::BAD_REQUEST,
+            -32600,
+            "unsupported MCP-Protocol-Version",
+        )),
+    }
+}
+
+/// S4/S5: the session a non-initialize request names must exist. `Ok(None)` when stateless.
+#[allow(clippy::result_large_err)]
+fn require_session(state: &State, headers: &HeaderMap) -> Result<Option<String>, Response<Body>> {
+    if state.config.stateless {
+        return Ok(None);
+    }
+    let Some(id) = header_str(headers, SESSION_HEADER) else {
+        return Err(rpc_http_error(
+            StatusCode::BAD_REQUEST,
+            -32600,
+            "missing MCP-Session-Id",
+        ));
+    };
+    let Some(negotiated) = state.session_version(id) else {
+        return Err(rpc_http_error(
+            StatusCode::NOT_FOUND,
+            -32001,
+            "session not found",
+        ));
+    };
+    if header_str(headers, VERSION_HEADER).is_some_and(|sent| sent != negotiated) {
+        return Err(rpc_http_error(
+            StatusCode::BAD_REQUEST,
+            -32600,
+            "MCP-Protocol-Version differs from the version this session negotiated",
+        ));
+    }
+    Ok(Some(id.to_owned()))
+}
+
+async fn post_message(state: &Arc<State>, headers: &HeaderMap, body: &[u8]) -> Response<Body> {
+    let message: Result<Value, _> = serde_json::from_slice(body);
+    let rpc_method = message
+        .as_ref()
+        .ok()
+        .and_then(|m| m.get("method"))
+        .and_then(Value::as_str);
+    if let Some(script) = state.take_script(rpc_method) {
+        return scripted(script);
+    }
+    if !origin_allowed(headers) {
+        return plain(StatusCode::FORBIDDEN, "origin not allowed");
+    }
+    if !(accepts(headers, "application/json") && accepts(headers, "text/event-stream")) {
+        return plain(
+            StatusCode::NOT_ACCEPTABLE,
+            "Accept must list application/json and text/event-stream",
+        );
+    }
+    let json_content = header_str(headers, header::CONTENT_TYPE.as_str()).is_some_and(|ct| {
+        ct.split(';')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .eq_ignore_ascii_case("application/json")
+    });
+    if !json_content {
+        return plain(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "Content-Type must be application/json",
+        );
+    }
+    let message = match message {
+        Ok(Value::Object(m)) => Value::Object(m),
+        Ok(Value::Array(_)) => {
+            return rpc_http_error(StatusCode::BAD_REQUEST, -32600, "batches are not supported")
+        }
+        Ok(_) => {
+            return rpc_http_error(StatusCode::BAD_REQUEST, -32600, "invalid JSON-RPC message")
+        }
+        Err(_) => return rpc_http_error(StatusCode::BAD_REQUEST, -32700, "parse error"),
+    };
+    let id = message.get("id").cloned().filter(|v| !v.is_null());
+    let method = message
+        .get("method")
+        .and_then(Value::as_str)
+        .map(str::to_owned);
+    let params = message.get("params").cloned().unwrap_or(Value::Null);
+
+    if method.as_deref() == Some("initialize") {
+        let Some(id) = id else {
+            return rpc_http_error(
+                StatusCode::BAD_REQUEST,
+                -32600,
+                "initialize must be a request",
+            );
+        };
+        return initialize(state, id, &params);
+    }
+    if let Some(problem) = version_problem(state, headers) {
+        return problem;
+    }
+    if let Err(problem) = require_session(state, headers) {
+        return problem;
+    }
+    let (Some(id), Some(method)) = (id, method) else {
+        // S2: notifications and responses are accepted without a body.
+        return Response::builder()
+            .status(StatusCode::ACCEPTED)
+            .body(Body::empty())
+            .expect("static response");
+    };
+    let state2 = state.clone();
+    respond(state, None, async move {
+        let result = dispatch(&state2, &method, &params).await;
+        rpc_reply(&id, result)
+    })
+}
+
+fn initialize(state: &Arc<State>, id: Value, params: &Value) -> Response<Body> {
+    let requested = params
+        .get("protocolVersion")
+        .and_then(Value::as_str)
+        .unwrap_or("");
+    let version = match &state.config.forced_protocol_version {
+        Some(forced) => forced.clone(),
+        None if SUPPORTED_VERSIONS.contains(&requested) => requested.to_owned(),
+        None => SUPPORTED_VERSIONS[0].to_owned(),
+    };
+    let session = (!state.config.stateless).then(|| state.create_session(&version));
+    let result = json!({
+        "protocolVersion": version,
+        "capabilities": {"tools": {"listChanged": false}, "resources": {}, "prompts": {}},
+        "serverInfo": {"name": "mcpstream-testserver", "version": env!("CARGO_PKG_VERSION")},
+    });
+    let reply = rpc_reply(&id, Ok(result));
+    respond(state, session, async move { reply })
+}
+
+fn rpc_reply(id: &Value, result: Result<Value, RpcError>) -> Value {
+    match result {
+        Ok(result) => json!({"jsonrpc": "2.0", "id": id, "result": result}),
+        Err(e) => {
+            json!({"jsonrpc": "2.0", "id": id, "error": {"code": e.code, "message": e.message}})
+        }
+    }
+}
+
+async fn dispatch(state: &State, method: &str, params: &Value) -> Result<Value, RpcError> {
+    let page_size = state.config.page_size;
+    match method {
+        "ping" => Ok(json!({})),
+        "tools/list" => tools::page(tools::tool_list(), "tools", params, page_size),
+        "tools/call" => tools::call_tool(params).await,
+        "resources/list" => tools::page(tools::resource_list(), "resources", params, page_size),
+        "resources/read" => tools::read_resource(params),
+        "prompts/list" => tools::page(tools::prompt_list(), "prompts", params, page_size),
+        "prompts/get" => tools::get_prompt(params),
+        other => Err(RpcError {
+            code: METHOD_NOT_FOUND,
+            message: format!("method not found: {other}"),
+        }),
+    }
+}
+
+/// Sends the reply as JSON or as an SSE stream (event with an id, then the stream ends). With
+/// SSE the headers go out at once and the body follows when the work is done.
+fn respond(
+    state: &Arc<State>,
+    session: Option<String>,
+    work: impl std::future::Future<Output = Value> + Send + 'static,
+) -> Response<Body> {
+    let mut builder = Response::builder().status(StatusCode::OK);
+    if let Some(id) = &session {
+        builder = builder.header(
+            SESSION_HEADER,
+            HeaderValue::from_str(id).expect("hex ids are valid headers"),
+        );
+    }
+    if state.config.json_response {
+        let (tx, rx) = mpsc::channel::<Bytes>(1);
+        tokio::spawn(async move {
+            let _ = tx.send(Bytes::from(work.await.to_string())).await;
+        });
+        return builder
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(channel_body(rx))
+            .expect("static response");
+    }
+    let (tx, rx) = mpsc::channel::<Bytes>(16);
+    let state = state.clone();
+    tokio::spawn(async move {
+        let reply = work.await;
+        let event = format!("id: {}\ndata: {}\n\n", state.next_event_id(), reply);
+        let _ = tx.send(Bytes::from(event)).await;
+    });
+    builder
+        .header(header::CONTENT_TYPE, "text/event-stream")
+        .header(header::CACHE_CONTROL, "no-cache")
+        .body(channel_body(rx))
+        .expect("static response")
+}
+
+fn channel_body(rx: mpsc::Receiver<Bytes>) -> Body {
+    Body::from_stream(stream::unfold(rx, |mut rx| async move {
+        rx.recv()
+            .await
+            .map(|chunk| (Ok::<_, Infallible>(chunk), rx))
+    }))
+}
+
+fn scripted(script: ScriptedResponse) -> Response<Body> {
+    let mut builder = Response::builder()
+        .status(StatusCode::from_u16(script.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR));
+    for (name, value) in &script.headers {
+        builder = builder.header(name.as_str(), value.as_str());
+    }
+    builder
+        .body(Body::from(script.body))
+        .unwrap_or_else(|_| plain(StatusCode::INTERNAL_SERVER_ERROR, "bad script"))
+}
+
+/// S7: the standalone stream. It stays open (with keepalive comments) until the session ends.
+fn get_stream(state: &Arc<State>, headers: &HeaderMap) -> Response<Body> {
+    if !origin_allowed(headers) {
+        return plain(StatusCode::FORBIDDEN, "origin not allowed");
+    }
+    if !accepts(headers, "text/event-stream") {
+        return plain(
+            StatusCode::NOT_ACCEPTABLE,
+            "Accept must list text/event-stream",
+        );
+    }
+    if state.config.stateless {
+        return plain(StatusCode::METHOD_NOT_ALLOWED, "no standalone stream");
+    }
+    if let Some(problem) = version_problem(state, headers) {
+        return problem;
+    }
+    let id = match require_session(state, headers) {
+        Ok(id) => id.expect("stateful"),
+        Err(problem) => return problem,
+    };
+    let Some(rx) = state.session_stream(&id) else {
+        return rpc_http_error(StatusCode::NOT_FOUND, -32001, "session not found");
+    };
+    let opening =
+        stream::once(async { Ok::<_, Infallible>(Bytes::from_static(b": stream open\n\n")) });
+    let messages = stream::unfold(rx, |mut rx| async move {
+        loop {
+            match tokio::time::timeout(KEEPALIVE, rx.recv()).await {
+                Err(_) => return Some((Ok(Bytes::from_static(b": keepalive\n\n")), rx)),
+                Ok(Ok(event)) => return Some((Ok(Bytes::from(event)), rx)),
+                Ok(Err(broadcast::error::RecvError::Lagged(_))) => continue,
+                Ok(Err(broadcast::error::RecvError::Closed)) => return None,
+            }
+        }
+    });
+    Response::builder()
+        .status(StatusCode::OK)
+        .header(header::CONTENT_TYPE, "text/event-stream")
+        .header(header::CACHE_CONTROL, "no-cache")
+        .body(Body::from_stream(opening.chain(messages)))
+        .expect("static response")
+}
+
+/// S5/S6: DELETE ends a known session (200), 404 for unknown ones, 405 when not offered.
+fn delete_session(state: &Arc<State>, headers: &HeaderMap) -> Response<Body> {
+    if !origin_allowed(headers) {
+        return plain(StatusCode::FORBIDDEN, "origin not allowed");
+    }
+    if state.config.stateless || !state.config.allow_delete {
+        return plain(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "session termination is not offered",
+        );
+    }
+    if let Some(problem) = version_problem(state, headers) {
+        return problem;
+    }
+    match require_session(state, headers) {
+        Ok(id) => {
+            state.terminate(&id.expect("stateful"));
+            Response::builder()
+                .status(StatusCode::OK)
+                .body(Body::empty())
+                .expect("static response")
+        }
+        Err(problem) => problem,
+    }
+}
+
+async fn list_requests(Shared(state): Shared<Arc<State>>) -> Json<Vec<RecordedRequest>> {
+    Json(state.requests())
+}
+
+async fn clear_requests(Shared(state): Shared<Arc<State>>) -> StatusCode {
+    state.clear_requests();
+    StatusCode::NO_CONTENT
+}
+
+async fn expire(Shared(state): Shared<Arc<State>>) -> Json<Value> {
+    Json(json!({"expired": state.expire_sessions()}))
+}
+
+async fn script(
+    Shared(state): Shared<Arc<State>>,
+    Json(script): Json<ScriptedResponse>,
+) -> StatusCode {
+    state.push_script(script);
+    StatusCode::NO_CONTENT
+}
+
+async fn sessions(Shared(state): Shared<Arc<State>>) -> Json<Value> {
+    Json(json!({"sessions": state.session_ids()}))
+}

@@ -1,0 +1,153 @@
+//! What a reference server remembers: live sessions, every request it received (so tests
+//! assert on what reached the server, not only on what the client returned), and canned
+//! answers tests queue up to make the server misbehave on purpose.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Mutex, MutexGuard};
+use tokio::sync::broadcast;
+
+use crate::config::Config;
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct RecordedRequest {
+    /// HTTP method: POST, GET or DELETE.
+    pub method: String,
+    pub path: String,
+    /// Header names lowercased; repeated headers joined with ", ".
+    pub headers: BTreeMap<String, String>,
+    /// The body as JSON, a JSON string if it was not JSON, or null if empty.
+    pub body: Value,
+    /// The status the server answered with.
+    pub status: u16,
+}
+
+impl RecordedRequest {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .get(&name.to_ascii_lowercase())
+            .map(String::as_str)
+    }
+
+    /// The JSON-RPC method of the body, if it is a request or notification.
+    pub fn rpc_method(&self) -> Option<&str> {
+        self.body.get("method").and_then(Value::as_str)
+    }
+}
+
+/// A canned answer for the next matching POST, sent instead of the real one.
+#[derive(Debug, Clone, Serialize, Deserialize, Default)]
+pub struct ScriptedResponse {
+    pub status: u16,
+    #[serde(default)]
+    pub headers: Vec<(String, String)>,
+    #[serde(default)]
+    pub body: String,
+    /// Only a POST whose JSON-RPC method is this one takes the script (any POST if absent).
+    #[serde(default)]
+    pub for_method: Option<String>,
+}
+
+pub(crate) struct SessionEntry {
+    pub protocol_version: String,
+    /// Messages for the session's standalone GET streams; dropping it ends those streams.
+    pub stream: broadcast::Sender<String>,
+}
+
+pub struct State {
+    pub config: Config,
+    sessions: Mutex<HashMap<String, SessionEntry>>,
+    requests: Mutex<Vec<RecordedRequest>>,
+    scripts: Mutex<VecDeque<ScriptedResponse>>,
+    next_event_id: AtomicU64,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+impl State {
+    pub fn new(config: Config) -> Self {
+        Self {
+            config,
+            sessions: Mutex::default(),
+            requests: Mutex::default(),
+            scripts: Mutex::default(),
+            next_event_id: AtomicU64::new(1),
+        }
+    }
+
+    /// A new session with an id from the OS CSPRNG: 32 hex characters.
+    pub(crate) fn create_session(&self, protocol_version: &str) -> String {
+        let mut bytes = [0u8; 16];
+        getrandom::fill(&mut bytes).expect("the OS random source failed");
+        let id: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+        let (stream, _) = broadcast::channel(64);
+        lock(&self.sessions).insert(
+            id.clone(),
+            SessionEntry {
+                protocol_version: protocol_version.to_owned(),
+                stream,
+            },
+        );
+        id
+    }
+
+    pub(crate) fn session_stream(&self, id: &str) -> Option<broadcast::Receiver<String>> {
+        lock(&self.sessions).get(id).map(|s| s.stream.subscribe())
+    }
+
+    /// The version a live session negotiated; `None` if the session is unknown.
+    pub(crate) fn session_version(&self, id: &str) -> Option<String> {
+        lock(&self.sessions)
+            .get(id)
+            .map(|s| s.protocol_version.clone())
+    }
+
+    /// Ends one session; its id gets 404 from now on.
+    pub(crate) fn terminate(&self, id: &str) -> bool {
+        lock(&self.sessions).remove(id).is_some()
+    }
+
+    /// Forgets every session, as a server restart would. Returns how many there were.
+    pub fn expire_sessions(&self) -> usize {
+        let mut sessions = lock(&self.sessions);
+        let n = sessions.len();
+        sessions.clear();
+        n
+    }
+
+    pub fn session_ids(&self) -> Vec<String> {
+        lock(&self.sessions).keys().cloned().collect()
+    }
+
+    pub(crate) fn next_event_id(&self) -> u64 {
+        self.next_event_id.fetch_add(1, Ordering::Relaxed)
+    }
+
+    pub(crate) fn record(&self, request: RecordedRequest) {
+        lock(&self.requests).push(request);
+    }
+
+    pub fn requests(&self) -> Vec<RecordedRequest> {
+        lock(&self.requests).clone()
+    }
+
+    pub fn clear_requests(&self) {
+        lock(&self.requests).clear();
+    }
+
+    pub fn push_script(&self, script: ScriptedResponse) {
+        lock(&self.scripts).push_back(script);
+    }
+
+    pub(crate) fn take_script(&self, rpc_method: Option<&str>) -> Option<ScriptedResponse> {
+        let mut scripts = lock(&self.scripts);
+        let pos = scripts
+            .iter()
+            .position(|s| s.for_method.is_none() || s.for_method.as_deref() == rpc_method)?;
+        scripts.remove(pos)
+    }
+}
