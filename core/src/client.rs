@@ -141,9 +141,10 @@ impl Client {
             Err(e) => {
                 if session_id.is_some() {
                     // The server made a session we cannot use; end it rather than leak it.
+                    let chosen = result.get("protocolVersion").and_then(Value::as_str);
                     let doomed = Session {
                         id: session_id,
-                        protocol_version: LATEST_PROTOCOL_VERSION.into(),
+                        protocol_version: chosen.unwrap_or(LATEST_PROTOCOL_VERSION).into(),
                         initialize_result: Value::Null,
                     };
                     let _ = tokio::time::timeout(

@@ -58,16 +58,19 @@ impl TestServer {
                     .build()
                     .expect("test server runtime");
                 rt.block_on(async move {
-                    let shutdown = async {
-                        let _ = stop_rx.await;
-                    };
                     let ready = ready_tx.clone();
-                    if let Err(e) = serve(config, 0, shutdown, move |addr, state| {
+                    let serving = serve(config, 0, std::future::pending(), move |addr, state| {
                         let _ = ready.send(Ok((addr, state)));
-                    })
-                    .await
-                    {
-                        let _ = ready_tx.send(Err(e));
+                    });
+                    // Stopping is abrupt on purpose: a test that stalled a handler must not
+                    // wait for it, and "server gone" tests need the port closed at once.
+                    tokio::select! {
+                        result = serving => {
+                            if let Err(e) = result {
+                                let _ = ready_tx.send(Err(e));
+                            }
+                        }
+                        _ = stop_rx => {}
                     }
                 });
                 // Streams that never end (GET) must not keep the thread alive past drop.

@@ -40,14 +40,43 @@ async fn mcp(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response<Body> {
-    let response = match method {
-        Method::POST => post_message(&state, &headers, &body).await,
-        Method::GET => get_stream(&state, &headers),
-        Method::DELETE => delete_session(&state, &headers),
-        _ => plain(StatusCode::METHOD_NOT_ALLOWED, "use POST, GET or DELETE"),
+    let response = match scripted(&state, &method, &body).await {
+        Some(canned) => canned,
+        None => match method {
+            Method::POST => post_message(&state, &headers, &body).await,
+            Method::GET => get_stream(&state, &headers),
+            Method::DELETE => delete_session(&state, &headers),
+            _ => plain(StatusCode::METHOD_NOT_ALLOWED, "use POST, GET or DELETE"),
+        },
     };
     state.record(record(&method, "/mcp", &headers, &body, response.status()));
     response
+}
+
+/// A queued canned answer, if one matches. `{{id}}` in its body becomes the JSON-RPC id of
+/// the request it answers.
+async fn scripted(state: &State, method: &Method, body: &[u8]) -> Option<Response<Body>> {
+    let message: Option<Value> = serde_json::from_slice(body).ok();
+    let rpc_method = message
+        .as_ref()
+        .and_then(|m| m.get("method"))
+        .and_then(Value::as_str);
+    let script = state.take_script(method.as_str(), rpc_method)?;
+    let id = message
+        .as_ref()
+        .and_then(|m| m.get("id"))
+        .map_or("null".to_owned(), Value::to_string);
+    tokio::time::sleep(Duration::from_millis(script.delay_ms)).await;
+    let mut builder = Response::builder()
+        .status(StatusCode::from_u16(script.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR));
+    for (name, value) in &script.headers {
+        builder = builder.header(name.as_str(), value.as_str());
+    }
+    Some(
+        builder
+            .body(Body::from(script.body.replace("{{id}}", &id)))
+            .unwrap_or_else(|_| plain(StatusCode::INTERNAL_SERVER_ERROR, "bad script")),
+    )
 }
 
 /// A same-origin redirect to the endpoint, for redirect tests.
@@ -216,15 +245,6 @@ fn require_session(state: &State, headers: &HeaderMap) -> Result<Option<String>,
 }
 
 async fn post_message(state: &Arc<State>, headers: &HeaderMap, body: &[u8]) -> Response<Body> {
-    let message: Result<Value, _> = serde_json::from_slice(body);
-    let rpc_method = message
-        .as_ref()
-        .ok()
-        .and_then(|m| m.get("method"))
-        .and_then(Value::as_str);
-    if let Some(script) = state.take_script(rpc_method) {
-        return scripted(script);
-    }
     if !origin_allowed(headers) {
         return plain(StatusCode::FORBIDDEN, "origin not allowed");
     }
@@ -247,7 +267,7 @@ async fn post_message(state: &Arc<State>, headers: &HeaderMap, body: &[u8]) -> R
             "Content-Type must be application/json",
         );
     }
-    let message = match message {
+    let message = match serde_json::from_slice::<Value>(body) {
         Ok(Value::Object(m)) => Value::Object(m),
         Ok(Value::Array(_)) => {
             return rpc_http_error(StatusCode::BAD_REQUEST, -32600, "batches are not supported")
@@ -384,17 +404,6 @@ fn channel_body(rx: mpsc::Receiver<Bytes>) -> Body {
             .await
             .map(|chunk| (Ok::<_, Infallible>(chunk), rx))
     }))
-}
-
-fn scripted(script: ScriptedResponse) -> Response<Body> {
-    let mut builder = Response::builder()
-        .status(StatusCode::from_u16(script.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR));
-    for (name, value) in &script.headers {
-        builder = builder.header(name.as_str(), value.as_str());
-    }
-    builder
-        .body(Body::from(script.body))
-        .unwrap_or_else(|_| plain(StatusCode::INTERNAL_SERVER_ERROR, "bad script"))
 }
 
 /// S7: the standalone stream. It stays open (with keepalive comments) until the session ends.

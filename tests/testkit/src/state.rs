@@ -37,7 +37,8 @@ impl RecordedRequest {
     }
 }
 
-/// A canned answer for the next matching POST, sent instead of the real one.
+/// A canned answer for the next matching request, sent instead of the real one, before any
+/// checks. `{{id}}` in the body is replaced by the JSON-RPC id of the request it answers.
 #[derive(Debug, Clone, Serialize, Deserialize, Default)]
 pub struct ScriptedResponse {
     pub status: u16,
@@ -45,9 +46,15 @@ pub struct ScriptedResponse {
     pub headers: Vec<(String, String)>,
     #[serde(default)]
     pub body: String,
-    /// Only a POST whose JSON-RPC method is this one takes the script (any POST if absent).
+    /// Only a request whose JSON-RPC method is this one takes the script (any if absent).
     #[serde(default)]
     pub for_method: Option<String>,
+    /// The HTTP method the script answers; POST if absent.
+    #[serde(default)]
+    pub http_method: Option<String>,
+    /// Wait this long before answering, to make a stalled server.
+    #[serde(default)]
+    pub delay_ms: u64,
 }
 
 pub(crate) struct SessionEntry {
@@ -143,11 +150,16 @@ impl State {
         lock(&self.scripts).push_back(script);
     }
 
-    pub(crate) fn take_script(&self, rpc_method: Option<&str>) -> Option<ScriptedResponse> {
+    pub(crate) fn take_script(
+        &self,
+        http_method: &str,
+        rpc_method: Option<&str>,
+    ) -> Option<ScriptedResponse> {
         let mut scripts = lock(&self.scripts);
-        let pos = scripts
-            .iter()
-            .position(|s| s.for_method.is_none() || s.for_method.as_deref() == rpc_method)?;
+        let pos = scripts.iter().position(|s| {
+            s.http_method.as_deref().unwrap_or("POST") == http_method
+                && (s.for_method.is_none() || s.for_method.as_deref() == rpc_method)
+        })?;
         scripts.remove(pos)
     }
 }

@@ -1,0 +1,76 @@
+//! Helpers shared by the integration tests: a reference server per test and ways to read
+//! what it received.
+#![allow(dead_code)]
+
+use mcpstream::{Client, ClientOptions};
+pub use mcpstream_testkit::{Config, RecordedRequest, ScriptedResponse, TestServer};
+use std::time::Duration;
+
+pub fn server() -> TestServer {
+    TestServer::start(Config::default())
+}
+
+pub fn server_with(f: impl FnOnce(&mut Config)) -> TestServer {
+    let mut config = Config::default();
+    f(&mut config);
+    TestServer::start(config)
+}
+
+/// Tests never wait long: a hang shows up as a failure in seconds, not minutes.
+pub fn quick_options() -> ClientOptions {
+    ClientOptions::default()
+        .timeout(Duration::from_secs(10))
+        .close_timeout(Duration::from_secs(2))
+}
+
+pub fn client(server: &TestServer) -> Client {
+    Client::with_options(&server.url(), quick_options()).unwrap()
+}
+
+/// Requests the server received at the MCP endpoint with this JSON-RPC method.
+pub fn posts(server: &TestServer, rpc_method: &str) -> Vec<RecordedRequest> {
+    server
+        .requests()
+        .into_iter()
+        .filter(|r| r.method == "POST" && r.rpc_method() == Some(rpc_method))
+        .collect()
+}
+
+pub fn with_method(server: &TestServer, http_method: &str) -> Vec<RecordedRequest> {
+    server
+        .requests()
+        .into_iter()
+        .filter(|r| r.method == http_method)
+        .collect()
+}
+
+/// A canned 200 SSE answer carrying these events (each a JSON text), ending the stream.
+pub fn sse_script(for_method: &str, events: &[&str]) -> ScriptedResponse {
+    let body: String = events.iter().map(|e| format!("data: {e}\n\n")).collect();
+    ScriptedResponse {
+        status: 200,
+        headers: vec![("content-type".into(), "text/event-stream".into())],
+        body,
+        for_method: Some(for_method.into()),
+        ..Default::default()
+    }
+}
+
+pub fn script(for_method: &str, status: u16, content_type: &str, body: &str) -> ScriptedResponse {
+    let headers = if content_type.is_empty() {
+        vec![]
+    } else {
+        vec![("content-type".to_owned(), content_type.to_owned())]
+    };
+    ScriptedResponse {
+        status,
+        headers,
+        body: body.into(),
+        for_method: Some(for_method.into()),
+        ..Default::default()
+    }
+}
+
+pub fn text_of(result: &serde_json::Value) -> &str {
+    result["content"][0]["text"].as_str().unwrap_or_default()
+}
