@@ -39,8 +39,8 @@ impl HttpErrorKind {
             413 => Self::PayloadTooLarge,
             415 => Self::UnsupportedMediaType,
             429 => Self::TooManyRequests,
-            400..=499 => Self::ClientError,
             500..=599 => Self::ServerError,
+            s if (400..500).contains(&s) => Self::ClientError,
             _ => Self::Other,
         }
     }

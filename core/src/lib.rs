@@ -5,6 +5,15 @@
 //! 2025-11-25: the session id and protocol version come only from the `initialize` response,
 //! travel on every later request, and a 404 to a request that carried them ends the session
 //! with [`Error::SessionExpired`].
+//!
+//! ```no_run
+//! # async fn run() -> Result<(), mcpstream::Error> {
+//! let client = mcpstream::Client::new("http://127.0.0.1:8000/mcp")?;
+//! client.connect().await?;
+//! let result = client.call_tool("echo", Some(serde_json::json!({"text": "hi"}))).await?;
+//! client.close().await;
+//! # Ok(()) }
+//! ```
 
 pub mod blocking;
 mod client;
