@@ -184,3 +184,53 @@ async fn a_server_ping_on_the_request_stream_is_answered_and_the_call_completes(
     let refusal = answered("srv-2").expect("an unhandled request is refused, not ignored");
     assert_eq!(refusal.body["error"]["code"], -32601);
 }
+
+#[tokio::test]
+async fn sequential_calls_reuse_one_connection_for_sse_and_json() {
+    for json_response in [false, true] {
+        let server = server_with(|c| c.json_response = json_response);
+        let client = client(&server);
+        client.connect().await.unwrap();
+        for i in 0..20 {
+            client
+                .call_tool("echo", Some(json!({"text": format!("{i}")})))
+                .await
+                .unwrap();
+        }
+        client
+            .notify("notifications/roots/list_changed", None)
+            .await
+            .unwrap();
+        client.close().await;
+        let peers: std::collections::HashSet<String> =
+            server.requests().into_iter().map(|r| r.peer).collect();
+        assert_eq!(
+            peers.len(),
+            1,
+            "json={json_response}: connections {peers:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn client_info_and_capabilities_are_configurable() {
+    let server = server();
+    let mut opts = quick_options().client_info("my-agent", "2.1");
+    opts.capabilities = json!({"experimental": {"x": {}}});
+    let client = mcpstream::Client::with_options(&server.url(), opts).unwrap();
+    client.connect().await.unwrap();
+    let init = posts(&server, "initialize").pop().unwrap();
+    assert_eq!(
+        init.body["params"]["clientInfo"],
+        json!({"name": "my-agent", "version": "2.1"})
+    );
+    assert_eq!(
+        init.body["params"]["capabilities"],
+        json!({"experimental": {"x": {}}})
+    );
+    assert_eq!(
+        client.server_info().unwrap()["name"],
+        "mcpstream-testserver"
+    );
+    assert!(client.server_capabilities().unwrap()["tools"].is_object());
+}

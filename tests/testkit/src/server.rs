@@ -5,13 +5,14 @@ use crate::config::SUPPORTED_VERSIONS;
 use crate::state::{RecordedRequest, ScriptedResponse, State};
 use crate::tools::{self, RpcError, METHOD_NOT_FOUND};
 use axum::body::{Body, Bytes};
-use axum::extract::State as Shared;
+use axum::extract::{ConnectInfo, State as Shared};
 use axum::http::{header, HeaderMap, HeaderValue, Method, Response, StatusCode};
 use axum::routing::{any, get, post};
 use axum::{Json, Router};
 use futures_util::{stream, StreamExt};
 use serde_json::{json, Value};
 use std::convert::Infallible;
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{broadcast, mpsc};
@@ -36,6 +37,7 @@ pub fn router(state: Arc<State>) -> Router {
 
 async fn mcp(
     Shared(state): Shared<Arc<State>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     method: Method,
     headers: HeaderMap,
     body: Bytes,
@@ -49,7 +51,14 @@ async fn mcp(
             _ => plain(StatusCode::METHOD_NOT_ALLOWED, "use POST, GET or DELETE"),
         },
     };
-    state.record(record(&method, "/mcp", &headers, &body, response.status()));
+    state.record(record(
+        &method,
+        "/mcp",
+        peer,
+        &headers,
+        &body,
+        response.status(),
+    ));
     response
 }
 
@@ -81,6 +90,7 @@ async fn scripted(state: &State, method: &Method, body: &[u8]) -> Option<Respons
 
 /// A same-origin redirect to the endpoint, for redirect tests.
 async fn moved(
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     method: Method,
     headers: HeaderMap,
     Shared(state): Shared<Arc<State>>,
@@ -94,6 +104,7 @@ async fn moved(
     state.record(record(
         &method,
         "/moved",
+        peer,
         &headers,
         &body,
         response.status(),
@@ -104,6 +115,7 @@ async fn moved(
 fn record(
     method: &Method,
     path: &str,
+    peer: SocketAddr,
     headers: &HeaderMap,
     body: &[u8],
     status: StatusCode,
@@ -130,6 +142,7 @@ fn record(
         headers: map,
         body,
         status: status.as_u16(),
+        peer: peer.to_string(),
     }
 }
 

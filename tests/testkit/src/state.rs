@@ -22,6 +22,8 @@ pub struct RecordedRequest {
     pub body: Value,
     /// The status the server answered with.
     pub status: u16,
+    /// The client's address: one value per TCP connection, so tests can count connections.
+    pub peer: String,
 }
 
 impl RecordedRequest {
