@@ -1,0 +1,33 @@
+"""mcpstream: a fast, native Model Context Protocol client for the Streamable HTTP transport.
+
+from mcpstream import Client
+
+with Client("http://127.0.0.1:8000/mcp") as client:
+    print(client.call_tool("echo", {"text": "hi"}))
+"""
+
+from mcpstream._client import DEFAULT_MAX_RESPONSE_BYTES, AsyncClient, Client
+from mcpstream._native import __version__
+from mcpstream.errors import (
+    HTTPError,
+    MCPError,
+    ProtocolError,
+    RPCError,
+    SessionExpiredError,
+    TimeoutError,
+    TransportError,
+)
+
+__all__ = [
+    "AsyncClient",
+    "Client",
+    "DEFAULT_MAX_RESPONSE_BYTES",
+    "HTTPError",
+    "MCPError",
+    "ProtocolError",
+    "RPCError",
+    "SessionExpiredError",
+    "TimeoutError",
+    "TransportError",
+    "__version__",
+]

@@ -1,0 +1,72 @@
+"""``mcpstream`` command line: ``tools URL``, ``call URL TOOL [JSON]``, ``ping URL``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any, Dict, List, Optional
+
+from mcpstream._client import Client
+from mcpstream.errors import MCPError
+
+
+def _headers(pairs: List[str]) -> Dict[str, str]:
+    headers: Dict[str, str] = {}
+    for pair in pairs:
+        name, sep, value = pair.partition(":")
+        if not sep or not name.strip():
+            raise ValueError(f"header must look like 'Name: value', got {pair!r}")
+        headers[name.strip()] = value.strip()
+    return headers
+
+
+def _arguments(text: str) -> Dict[str, Any]:
+    try:
+        arguments = json.loads(text)
+    except json.JSONDecodeError as e:
+        raise ValueError(f"tool arguments are not valid JSON: {e}") from None
+    if not isinstance(arguments, dict):
+        raise ValueError("tool arguments must be a JSON object")
+    return arguments
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="mcpstream", description="Talk to an MCP server over Streamable HTTP.")
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("url", help="the server's MCP endpoint, e.g. http://127.0.0.1:8000/mcp")
+    common.add_argument(
+        "-H", "--header", action="append", default=[], metavar="'Name: value'", help="extra HTTP header (repeatable)"
+    )
+    common.add_argument("--timeout", type=float, default=30.0, help="seconds per request (default 30)")
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("tools", parents=[common], help="list the server's tools")
+    call = commands.add_parser("call", parents=[common], help="call a tool")
+    call.add_argument("tool")
+    call.add_argument("arguments", nargs="?", default="{}", help="tool arguments as a JSON object")
+    commands.add_parser("ping", parents=[common], help="check the server answers")
+    return parser
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        headers = _headers(args.header)
+        arguments = _arguments(args.arguments) if args.command == "call" else {}
+        with Client(args.url, headers=headers, timeout=args.timeout) as client:
+            if args.command == "tools":
+                result: object = client.list_tools()
+            elif args.command == "call":
+                result = client.call_tool(args.tool, arguments)
+            else:
+                client.ping()
+                result = {"ok": True}
+    except (MCPError, ValueError) as e:
+        print(f"mcpstream: {type(e).__name__}: {e}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("mcpstream: interrupted", file=sys.stderr)
+        return 130
+    json.dump(result, sys.stdout, indent=2)
+    sys.stdout.write("\n")
+    return 0

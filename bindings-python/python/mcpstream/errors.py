@@ -1,0 +1,84 @@
+"""The mcpstream exception hierarchy, the same names as in the Rust core and the Ruby gem.
+
+Every error the client raises is an :class:`MCPError`. Transport and timeout errors also
+derive from the built-in ``ConnectionError`` and ``TimeoutError`` so generic handlers work.
+"""
+
+from __future__ import annotations
+
+import builtins
+from typing import Any, Optional
+
+__all__ = [
+    "MCPError",
+    "TransportError",
+    "TimeoutError",
+    "HTTPError",
+    "SessionExpiredError",
+    "RPCError",
+    "ProtocolError",
+]
+
+
+class MCPError(Exception):
+    """Base class of every error raised by mcpstream."""
+
+
+class TransportError(MCPError, ConnectionError):
+    """The request got no HTTP answer: DNS, connect, TLS, reset or I/O failure."""
+
+
+class TimeoutError(MCPError, builtins.TimeoutError):  # noqa: A001 - the hierarchy's own name
+    """No complete answer arrived within the allowed time."""
+
+
+class HTTPError(MCPError):
+    """The server answered with a non-2xx status.
+
+    Attributes:
+        status: the HTTP status code.
+        error_type: what the status means, e.g. ``"not_found"``, ``"bad_request"``,
+            ``"method_not_allowed"``, ``"server_error"``.
+        body: the response body (capped), often useful for diagnosis.
+    """
+
+    def __init__(self, message: str, *, status: int, error_type: str, body: str = "") -> None:
+        super().__init__(message)
+        self.status = status
+        self.error_type = error_type
+        self.body = body
+
+
+class SessionExpiredError(HTTPError):
+    """The server answered 404 to a request that carried a session id: the session is gone.
+
+    The client has already cleared its session; call ``connect()`` to start a new one.
+
+    Attributes:
+        session_id: the id of the session that expired.
+    """
+
+    def __init__(self, message: str, *, session_id: str) -> None:
+        super().__init__(message, status=404, error_type="not_found", body="")
+        self.session_id = session_id
+
+
+class RPCError(MCPError):
+    """The server answered with a JSON-RPC error.
+
+    Attributes:
+        code: the JSON-RPC error code (e.g. -32601 method not found, -32602 invalid params).
+        message: the server's error message.
+        data: the optional ``data`` member, decoded from JSON (``None`` if absent).
+    """
+
+    def __init__(self, message: str, *, code: int, rpc_message: str, data: Optional[Any] = None) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = rpc_message
+        self.data = data
+
+
+class ProtocolError(MCPError):
+    """The server's answer broke the protocol: malformed JSON or SSE, an unsupported protocol
+    version, an invalid session id, an oversize body, or a stream that ended too early."""

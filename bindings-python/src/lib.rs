@@ -1,0 +1,138 @@
+//! `mcpstream._native`: the Python face of the core. It translates arguments, results and
+//! errors and bridges the runtime; the protocol logic stays in the core crate.
+
+mod errors;
+mod ops;
+mod wait;
+
+use mcpstream::{ClientOptions, Error};
+use ops::Op;
+use pyo3::prelude::*;
+use std::time::Duration;
+
+#[pyclass(frozen, module = "mcpstream._native")]
+struct NativeClient {
+    inner: mcpstream::Client,
+}
+
+fn options(
+    headers: Vec<(String, String)>,
+    timeout: f64,
+    close_timeout: f64,
+    max_response_bytes: usize,
+    client_info_json: Option<String>,
+) -> Result<ClientOptions, Error> {
+    let positive = |name: &str, secs: f64| -> Result<Duration, Error> {
+        ops::seconds(Some(secs))?
+            .filter(|d| !d.is_zero())
+            .ok_or_else(|| Error::InvalidArgument {
+                message: format!("{name} must be a positive number of seconds"),
+            })
+    };
+    let mut opts = ClientOptions::default()
+        .timeout(positive("timeout", timeout)?)
+        .close_timeout(positive("close_timeout", close_timeout)?)
+        .max_response_bytes(max_response_bytes);
+    opts.headers = headers;
+    if let Some(info) = client_info_json {
+        opts.client_info = serde_json::from_str(&info).map_err(|e| Error::InvalidArgument {
+            message: format!("client_info: {e}"),
+        })?;
+    }
+    Ok(opts)
+}
+
+#[pymethods]
+impl NativeClient {
+    #[new]
+    #[pyo3(signature = (url, headers, timeout, close_timeout, max_response_bytes, client_info_json))]
+    fn new(
+        py: Python<'_>,
+        url: &str,
+        headers: Vec<(String, String)>,
+        timeout: f64,
+        close_timeout: f64,
+        max_response_bytes: usize,
+        client_info_json: Option<String>,
+    ) -> PyResult<Self> {
+        let build = || {
+            let opts = options(
+                headers,
+                timeout,
+                close_timeout,
+                max_response_bytes,
+                client_info_json,
+            )?;
+            mcpstream::Client::with_options(url, opts)
+        };
+        build()
+            .map(|inner| Self { inner })
+            .map_err(|e| errors::to_py(py, e))
+    }
+
+    #[getter]
+    fn url(&self) -> &str {
+        self.inner.url()
+    }
+
+    #[getter]
+    fn session_id(&self) -> Option<String> {
+        self.inner.session_id()
+    }
+
+    #[getter]
+    fn protocol_version(&self) -> Option<String> {
+        self.inner.protocol_version()
+    }
+
+    /// The InitializeResult of the current session as JSON text, if connected.
+    #[getter]
+    fn initialize_result_json(&self) -> Option<String> {
+        self.inner
+            .session()
+            .map(|s| s.initialize_result.to_string())
+    }
+
+    /// Runs an operation, blocking this thread (not the GIL) until it finishes.
+    #[pyo3(signature = (op, text=None, json=None, timeout=None))]
+    fn call(
+        &self,
+        py: Python<'_>,
+        op: &str,
+        text: Option<String>,
+        json: Option<String>,
+        timeout: Option<f64>,
+    ) -> PyResult<Option<String>> {
+        let op = Op::parse(op, text, json, timeout).map_err(|e| errors::to_py(py, e))?;
+        wait::block_on(py, op.run(self.inner.clone()))
+    }
+
+    /// Starts an operation and returns an asyncio awaitable for its result. Cancelling the
+    /// awaitable drops the request.
+    #[pyo3(signature = (op, text=None, json=None, timeout=None))]
+    fn call_async<'py>(
+        &self,
+        py: Python<'py>,
+        op: &str,
+        text: Option<String>,
+        json: Option<String>,
+        timeout: Option<f64>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let op = Op::parse(op, text, json, timeout).map_err(|e| errors::to_py(py, e))?;
+        let client = self.inner.clone();
+        pyo3_async_runtimes::tokio::future_into_py(py, async move {
+            op.run(client)
+                .await
+                .map_err(|e| Python::attach(|py| errors::to_py(py, e)))
+        })
+    }
+}
+
+#[pymodule]
+fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    // asyncio calls run on the same runtime as blocking ones: one runtime per process.
+    let _ = pyo3_async_runtimes::tokio::init_with_runtime(mcpstream::blocking::runtime());
+    m.add_class::<NativeClient>()?;
+    m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    Ok(())
+}

@@ -1,0 +1,93 @@
+"""Fixtures: the reference server binary, one per test, and helpers to see what it received."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import urllib.request
+from pathlib import Path
+from typing import Any, Dict, Iterator, List, Optional
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def server_binary() -> str:
+    binary = os.environ.get("MCPSTREAM_TESTSERVER", str(REPO / "target" / "debug" / "mcpstream-testserver"))
+    if not Path(binary).exists():
+        raise RuntimeError(f"reference server not built: {binary} (run `cargo build -p mcpstream-testkit`)")
+    return binary
+
+
+class RefServer:
+    """A running `mcpstream-testserver` and its admin routes."""
+
+    def __init__(self, *flags: str) -> None:
+        self.process = subprocess.Popen([server_binary(), "--port", "0", *flags], stdout=subprocess.PIPE, text=True)
+        assert self.process.stdout is not None
+        self.url = self.process.stdout.readline().strip()
+        if not self.url.startswith("http://127.0.0.1:"):
+            self.stop()
+            raise RuntimeError(f"reference server did not start: {self.url!r}")
+        self.base = self.url[: -len("/mcp")]
+
+    def _admin(self, method: str, path: str, body: Optional[Dict[str, Any]] = None) -> Any:
+        data = None if body is None else json.dumps(body).encode()
+        req = urllib.request.Request(
+            self.base + path, data=data, method=method, headers={"content-type": "application/json"}
+        )
+        with urllib.request.urlopen(req, timeout=5) as resp:
+            text = resp.read()
+        return json.loads(text) if text else None
+
+    def requests(self) -> List[Dict[str, Any]]:
+        result: List[Dict[str, Any]] = self._admin("GET", "/_admin/requests")
+        return result
+
+    def posts(self, rpc_method: str) -> List[Dict[str, Any]]:
+        return [
+            r
+            for r in self.requests()
+            if r["method"] == "POST" and isinstance(r["body"], dict) and r["body"].get("method") == rpc_method
+        ]
+
+    def with_method(self, http_method: str) -> List[Dict[str, Any]]:
+        return [r for r in self.requests() if r["method"] == http_method]
+
+    def expire_sessions(self) -> int:
+        result: int = self._admin("POST", "/_admin/expire")["expired"]
+        return result
+
+    def sessions(self) -> List[str]:
+        result: List[str] = self._admin("GET", "/_admin/sessions")["sessions"]
+        return result
+
+    def script(self, **script: Any) -> None:
+        self._admin("POST", "/_admin/script", script)
+
+    def stop(self) -> None:
+        self.process.kill()
+        self.process.wait(timeout=5)
+
+
+@pytest.fixture
+def server() -> Iterator[RefServer]:
+    s = RefServer()
+    yield s
+    s.stop()
+
+
+@pytest.fixture
+def make_server() -> Iterator[Any]:
+    started: List[RefServer] = []
+
+    def start(*flags: str) -> RefServer:
+        s = RefServer(*flags)
+        started.append(s)
+        return s
+
+    yield start
+    for s in started:
+        s.stop()

@@ -1,0 +1,128 @@
+"""The session lifecycle through the Python API, asserting on what the server received."""
+
+from __future__ import annotations
+
+import asyncio
+
+import mcpstream
+import pytest
+from mcpstream import AsyncClient, Client
+
+
+def test_connect_sends_session_and_version_on_every_later_request(server):
+    client = Client(server.url)
+    init = client.connect()
+    assert init["serverInfo"]["name"] == "mcpstream-testserver"
+    assert client.server_info == {"name": "mcpstream-testserver", "version": mcpstream.__version__}
+    assert "tools" in client.server_capabilities
+    sid = client.session_id
+    assert sid and server.sessions() == [sid]
+    assert client.protocol_version == "2025-11-25"
+    client.call_tool("echo", {"text": "hi"})
+    assert client.close() == "terminated"
+
+    requests = server.requests()
+    assert requests[0]["body"]["method"] == "initialize"
+    assert "mcp-session-id" not in requests[0]["headers"]
+    assert [r["method"] for r in requests[1:]] == ["POST", "POST", "DELETE"]
+    for r in requests[1:]:
+        assert r["headers"]["mcp-session-id"] == sid
+        assert r["headers"]["mcp-protocol-version"] == "2025-11-25"
+    assert client.session_id is None
+    assert server.sessions() == []
+
+
+def test_with_statement_connects_and_closes(server):
+    with Client(server.url) as client:
+        assert client.session_id is not None
+        assert client.call_tool("add", {"a": 2, "b": 3})["structuredContent"] == {"sum": 5}
+    assert client.session_id is None
+    assert len(server.with_method("DELETE")) == 1
+
+
+def test_close_outcomes(make_server):
+    no_delete = make_server("--no-delete")
+    client = Client(no_delete.url)
+    assert client.close() == "no_session"
+    assert no_delete.requests() == []
+    client.connect()
+    assert client.close() == "not_supported"
+    assert client.session_id is None
+
+    server = make_server()
+    client = Client(server.url)
+    client.connect()
+    server.expire_sessions()
+    assert client.close() == "already_gone"
+    assert client.close() == "no_session"
+
+    client.connect()
+    server.stop()
+    assert client.close() == "failed"
+    assert client.session_id is None
+
+
+def test_stateless_server_has_no_session(make_server):
+    server = make_server("--stateless")
+    with Client(server.url) as client:
+        assert client.session_id is None
+        assert client.protocol_version == "2025-11-25"
+        client.ping()
+    assert all("mcp-session-id" not in r["headers"] for r in server.requests())
+    assert server.with_method("DELETE") == []
+
+
+def test_calls_return_plain_json_shapes(make_server):
+    server = make_server("--page-size", "1")
+    with Client(
+        server.url, headers={"Authorization": "Bearer abc"}, client_info={"name": "py-test", "version": "9"}
+    ) as client:
+        tools = client.list_tools()["tools"]
+        assert [t["name"] for t in tools] == ["echo", "add", "slow", "fail", "big"]
+        assert len(server.posts("tools/list")) == 5
+        assert client.list_resources()["resources"][0]["uri"] == "mem://greeting"
+        assert client.read_resource("mem://about")["contents"][0]["text"] == "mcpstream reference server"
+        assert client.list_prompts()["prompts"][0]["name"] == "greet"
+        prompt = client.get_prompt("greet", {"name": "Ada"})
+        assert prompt["messages"][0]["content"]["text"] == "Say hello to Ada"
+        assert client.request("ping") == {}
+        client.notify("notifications/roots/list_changed")
+        failed = client.call_tool("fail", {"message": "boom"})
+        assert failed["isError"] is True
+    init = server.posts("initialize")[0]
+    assert init["body"]["params"]["clientInfo"] == {"name": "py-test", "version": "9"}
+    assert all(r["headers"]["authorization"] == "Bearer abc" for r in server.requests())
+
+
+def test_json_response_mode(make_server):
+    server = make_server("--json")
+    with Client(server.url) as client:
+        assert client.call_tool("echo", {"text": "j"})["content"][0]["text"] == "j"
+
+
+def test_async_client_lifecycle(server):
+    async def main():
+        async with AsyncClient(server.url) as client:
+            sid = client.session_id
+            assert sid
+            assert (await client.call_tool("echo", {"text": "a"}))["content"][0]["text"] == "a"
+            assert len((await client.list_tools())["tools"]) == 5
+            await client.ping()
+            server.expire_sessions()
+            with pytest.raises(mcpstream.SessionExpiredError) as info:
+                await client.ping()
+            assert info.value.session_id == sid
+            await client.connect()
+            assert client.session_id not in (None, sid)
+        return client
+
+    client = asyncio.run(main())
+    assert client.session_id is None
+
+
+def test_old_server_versions_are_accepted(make_server):
+    server = make_server("--protocol-version", "2025-03-26")
+    with Client(server.url) as client:
+        assert client.protocol_version == "2025-03-26"
+        client.ping()
+    assert server.posts("ping")[0]["headers"]["mcp-protocol-version"] == "2025-03-26"

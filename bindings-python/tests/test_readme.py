@@ -1,0 +1,45 @@
+"""The README's Python quickstart is the examples, verbatim, and they run as written."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+
+from conftest import REPO
+
+EXAMPLES = REPO / "bindings-python" / "examples"
+
+
+def readme_python_blocks():
+    text = (REPO / "README.md").read_text()
+    return [block.strip() for block in re.findall(r"```python\n(.*?)```", text, flags=re.S)]
+
+
+def run_example(name, url):
+    env = dict(os.environ, MCP_URL=url)
+    out = subprocess.run([sys.executable, str(EXAMPLES / name)], capture_output=True, text=True, env=env, timeout=60)
+    assert out.returncode == 0, out.stderr
+    return out.stdout
+
+
+def test_readme_shows_the_examples_verbatim():
+    blocks = readme_python_blocks()
+    for name in ("quickstart.py", "async_quickstart.py"):
+        assert (EXAMPLES / name).read_text().strip() in blocks, f"README does not show {name} as it is"
+
+
+def test_quickstart_runs(server):
+    out = run_example("quickstart.py", server.url)
+    assert out.splitlines() == [
+        "protocol 2025-11-25",
+        "tools: echo, add, slow, fail, big",
+        "add -> 42",
+    ]
+    assert server.sessions() == [], "the with block closed the session"
+
+
+def test_async_quickstart_runs(server):
+    out = run_example("async_quickstart.py", server.url)
+    assert out.splitlines() == ["hello 0", "hello 1", "hello 2"]
