@@ -1,17 +1,22 @@
-//! The async client: the session lifecycle on top of the transport.
+//! The async client: its public API, and the session lifecycle (connect, close, expiry,
+//! session-change events). Requests live in `request.rs`, server messages in `dispatch.rs`,
+//! the standalone GET stream in `standalone.rs`.
 
 use crate::error::{Error, Result};
-use crate::jsonrpc::{self, Incoming, RequestId};
-use crate::options::ClientOptions;
+use crate::handlers::{SessionChange, SessionChangeReason};
+use crate::jsonrpc::{self, RequestId};
+use crate::options::{ClientOptions, RequestOptions, SessionExpiryPolicy};
 use crate::session::{self, Session, SessionState, LATEST_PROTOCOL_VERSION, SESSION_ID_HEADER};
-use crate::sse::{SseEvent, SseParser};
-use crate::transport::Transport;
+use crate::standalone;
+use crate::stream::{MessageStream, Next};
+use crate::transport::{Reply, Transport};
+use bytes::Bytes;
 use serde_json::{json, Value};
-use std::collections::HashSet;
-use std::future::Future;
+use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicI64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::time::Duration;
+use tokio::task::AbortHandle;
 
 /// Guards against a server whose `nextCursor` never ends.
 const MAX_LIST_PAGES: usize = 10_000;
@@ -48,15 +53,46 @@ impl CloseOutcome {
 /// session); `Send + Sync`, so any number of tasks or threads may use it at once.
 #[derive(Clone, Debug)]
 pub struct Client {
-    inner: Arc<Inner>,
+    pub(crate) inner: Arc<Inner>,
 }
 
 #[derive(Debug)]
-struct Inner {
-    transport: Transport,
-    session: SessionState,
+pub(crate) struct Inner {
+    pub transport: Transport,
+    pub session: SessionState,
     next_id: AtomicI64,
-    options: ClientOptions,
+    pub options: ClientOptions,
+    /// Progress listeners of requests in flight, by progress token.
+    pub progress: Mutex<HashMap<String, crate::request::ProgressSink>>,
+    /// Handlers answering server requests, by request id, so the server can cancel them.
+    pub server_requests: Mutex<HashMap<String, AbortHandle>>,
+    pub standalone: Mutex<Option<AbortHandle>>,
+    /// Serialises re-initialisation so concurrent expiries start one new session, not many.
+    reinit: tokio::sync::Mutex<()>,
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        if let Some(task) = lock(&self.standalone).take() {
+            task.abort();
+        }
+    }
+}
+
+pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// Runs `fut` on the current runtime, or on the shared one outside any runtime (drop guards
+/// and `resume()` may run anywhere).
+pub(crate) fn spawn<F>(fut: F) -> AbortHandle
+where
+    F: std::future::Future<Output = ()> + Send + 'static,
+{
+    match tokio::runtime::Handle::try_current() {
+        Ok(handle) => handle.spawn(fut).abort_handle(),
+        Err(_) => crate::blocking::runtime().spawn(fut).abort_handle(),
+    }
 }
 
 impl Client {
@@ -71,8 +107,20 @@ impl Client {
                 session: SessionState::default(),
                 next_id: AtomicI64::new(1),
                 options,
+                progress: Mutex::default(),
+                server_requests: Mutex::default(),
+                standalone: Mutex::default(),
+                reinit: tokio::sync::Mutex::new(()),
             }),
         })
+    }
+
+    pub(crate) fn downgrade(&self) -> Weak<Inner> {
+        Arc::downgrade(&self.inner)
+    }
+
+    pub(crate) fn upgrade(weak: &Weak<Inner>) -> Option<Self> {
+        weak.upgrade().map(|inner| Self { inner })
     }
 
     pub fn url(&self) -> &str {
@@ -114,25 +162,55 @@ impl Client {
         if self.session().is_some() {
             self.close().await;
         }
+        self.initialize(SessionChangeReason::Connected, None).await
+    }
+
+    /// Adopts a session made earlier (e.g. by another process) without `initialize`. The
+    /// server must still know it; if not, the first request reports the expiry.
+    pub fn resume(&self, session_id: &str, protocol_version: &str) -> Result<()> {
+        let id = session::validate_session_id(session_id.as_bytes())
+            .map_err(|_| Error::invalid_argument("session id must be non-empty visible ASCII"))?;
+        session::validate_protocol_version(&json!({ "protocolVersion": protocol_version }))
+            .map_err(|e| Error::invalid_argument(e.to_string()))?;
+        let old = self.session_id();
+        let session = self.inner.session.establish(Session {
+            id: Some(id),
+            protocol_version: protocol_version.to_owned(),
+            initialize_result: Value::Null,
+        });
+        self.session_changed(old, session.id.clone(), SessionChangeReason::Connected);
+        standalone::start(self, session);
+        Ok(())
+    }
+
+    async fn initialize(
+        &self,
+        reason: SessionChangeReason,
+        old_id: Option<String>,
+    ) -> Result<Value> {
         let opts = &self.inner.options;
         let params = json!({
             "protocolVersion": LATEST_PROTOCOL_VERSION,
-            "capabilities": opts.capabilities,
+            "capabilities": opts.handlers.capabilities(&opts.capabilities),
             "clientInfo": opts.client_info,
         });
         let id = self.next_id();
-        let body = jsonrpc::request_body(&id, "initialize", Some(params));
-        let answer = self
-            .timed(opts.timeout, async {
-                self.inner
-                    .transport
-                    .post_request(&id, body, None, &mut |m| self.on_server_message(m))
-                    .await
-            })
-            .await?;
-        let result = answer.message.into_result()?;
-        let session_id = answer
-            .headers
+        let body = Bytes::from(jsonrpc::request_body(&id, "initialize", Some(params)));
+        // initialize is never cancelled (C6): a timeout abandons it without notifying.
+        let (headers, message) = tokio::time::timeout(opts.timeout, async {
+            let (headers, reply) = self.inner.transport.post_request(&id, body, None).await?;
+            let message = match reply {
+                Reply::Json(message) => message,
+                Reply::Stream(stream) => self.read_initialize_stream(&id, stream).await?,
+            };
+            Ok::<_, Error>((headers, message))
+        })
+        .await
+        .unwrap_or(Err(Error::Timeout {
+            after: opts.timeout,
+        }))?;
+        let result = message.into_result()?;
+        let session_id = headers
             .get(SESSION_ID_HEADER)
             .map(|v| session::validate_session_id(v.as_bytes()))
             .transpose()?;
@@ -161,19 +239,60 @@ impl Client {
             protocol_version,
             initialize_result: result.clone(),
         });
-        let initialized = jsonrpc::notification_body("notifications/initialized", None);
-        if let Err(e) = self.post_message(initialized, &session, opts.timeout).await {
-            if !e.is_session_expired() {
+        let initialized = Bytes::from(jsonrpc::notification_body(
+            "notifications/initialized",
+            None,
+        ));
+        let sent = tokio::time::timeout(
+            opts.timeout,
+            self.inner
+                .transport
+                .post_message(initialized, Some(&session)),
+        )
+        .await
+        .unwrap_or(Err(Error::Timeout {
+            after: opts.timeout,
+        }));
+        if let Err(e) = sent {
+            if e.is_session_expired() {
+                self.inner.session.clear_if_current(&session);
+            } else {
                 self.close().await;
             }
             return Err(e);
         }
+        self.session_changed(old_id, session.id.clone(), reason);
+        standalone::start(self, session);
         Ok(result)
+    }
+
+    /// Only pings may precede the initialize response (C5); they are answered, nothing else is
+    /// expected, and a broken initialize stream is not resumed.
+    async fn read_initialize_stream(
+        &self,
+        id: &RequestId,
+        mut stream: MessageStream,
+    ) -> Result<jsonrpc::Incoming> {
+        loop {
+            match stream.next().await? {
+                Next::Message(m) if crate::transport::answers(&m, id) => {
+                    stream.finish().await;
+                    return Ok(m);
+                }
+                Next::Message(m) => self.dispatch(m),
+                Next::Ended => {
+                    return Err(Error::protocol(format!(
+                        "the SSE stream ended before the response to request {id}"
+                    )))
+                }
+            }
+        }
     }
 
     /// Sends a JSON-RPC request and returns its `result`, with the client's default timeout.
     pub async fn request(&self, method: &str, params: Option<Value>) -> Result<Value> {
-        self.request_with_timeout(method, params, None).await
+        self.request_with(method, params, RequestOptions::default())
+            .await
     }
 
     /// Sends a JSON-RPC request; `timeout` overrides the client default for this call.
@@ -183,39 +302,17 @@ impl Client {
         params: Option<Value>,
         timeout: Option<Duration>,
     ) -> Result<Value> {
-        let id = self.next_id();
-        let body = jsonrpc::request_body(&id, method, params);
-        let session = self.session();
-        let timeout = timeout.unwrap_or(self.inner.options.timeout);
-        let outcome = self
-            .timed(timeout, async {
-                self.inner
-                    .transport
-                    .post_request(&id, body, session.as_deref(), &mut |m| {
-                        self.on_server_message(m)
-                    })
-                    .await
-            })
-            .await;
-        self.observe(outcome, session.as_ref())?
-            .message
-            .into_result()
+        let opts = RequestOptions {
+            timeout,
+            ..RequestOptions::default()
+        };
+        self.request_with(method, params, opts).await
     }
 
     /// Sends a notification; succeeds when the server accepts it (any 2xx).
     pub async fn notify(&self, method: &str, params: Option<Value>) -> Result<()> {
-        let body = jsonrpc::notification_body(method, params);
-        let session = self.session();
-        let timeout = self.inner.options.timeout;
-        let outcome = self
-            .timed(timeout, async {
-                self.inner
-                    .transport
-                    .post_message(body, session.as_deref())
-                    .await
-            })
-            .await;
-        self.observe(outcome, session.as_ref())
+        let body = Bytes::from(jsonrpc::notification_body(method, params));
+        self.post_message(body).await
     }
 
     pub async fn ping(&self) -> Result<()> {
@@ -229,7 +326,8 @@ impl Client {
 
     /// Calls a tool. A tool's own failure is a normal result with `isError: true`, not an `Err`.
     pub async fn call_tool(&self, name: &str, arguments: Option<Value>) -> Result<Value> {
-        self.call_tool_with_timeout(name, arguments, None).await
+        self.call_tool_with(name, arguments, RequestOptions::default())
+            .await
     }
 
     pub async fn call_tool_with_timeout(
@@ -238,9 +336,22 @@ impl Client {
         arguments: Option<Value>,
         timeout: Option<Duration>,
     ) -> Result<Value> {
+        let opts = RequestOptions {
+            timeout,
+            ..RequestOptions::default()
+        };
+        self.call_tool_with(name, arguments, opts).await
+    }
+
+    /// Calls a tool with per-request options (timeout, progress callback).
+    pub async fn call_tool_with(
+        &self,
+        name: &str,
+        arguments: Option<Value>,
+        opts: RequestOptions,
+    ) -> Result<Value> {
         let params = json!({"name": name, "arguments": arguments.unwrap_or_else(|| json!({}))});
-        self.request_with_timeout("tools/call", Some(params), timeout)
-            .await
+        self.request_with("tools/call", Some(params), opts).await
     }
 
     /// All resources, following `nextCursor`: `{"resources": [...]}`.
@@ -273,6 +384,8 @@ impl Client {
         let Some(session) = self.inner.session.take() else {
             return CloseOutcome::NoSession;
         };
+        self.stop_standalone();
+        self.session_changed(session.id.clone(), None, SessionChangeReason::Closed);
         if session.id.is_none() {
             return CloseOutcome::NoSession;
         }
@@ -287,80 +400,93 @@ impl Client {
         }
     }
 
-    /// Opens the standalone GET stream on which the server may send requests and
-    /// notifications. `Ok(None)` if the server offers none (405).
+    /// Opens a GET event stream by hand, in addition to the standalone one the client manages.
+    /// `Ok(None)` if the server offers none (405).
     pub async fn open_event_stream(&self) -> Result<Option<EventStream>> {
         let session = self.session();
-        let outcome = self
-            .timed(self.inner.options.timeout, async {
-                self.inner
-                    .transport
-                    .open_event_stream(session.as_deref(), None)
-                    .await
-            })
-            .await;
-        let response = self.observe(outcome, session.as_ref())?;
-        Ok(response.map(|response| EventStream {
-            response,
-            parser: SseParser::new(self.inner.transport.max_response_bytes()),
-            pending: Vec::new(),
-        }))
+        let limit = self.inner.options.timeout;
+        let outcome = tokio::time::timeout(
+            limit,
+            self.inner
+                .transport
+                .open_event_stream(session.as_deref(), None),
+        )
+        .await
+        .unwrap_or(Err(Error::Timeout { after: limit }));
+        if let (Err(Error::SessionExpired { .. }), Some(s)) = (&outcome, &session) {
+            self.expired(s);
+        }
+        Ok(outcome?.map(|stream| EventStream { stream }))
     }
 
-    fn next_id(&self) -> RequestId {
+    pub(crate) fn next_id(&self) -> RequestId {
         RequestId::Number(self.inner.next_id.fetch_add(1, Ordering::Relaxed))
     }
 
-    async fn timed<T>(&self, limit: Duration, fut: impl Future<Output = Result<T>>) -> Result<T> {
-        tokio::time::timeout(limit, fut)
-            .await
-            .unwrap_or(Err(Error::Timeout { after: limit }))
+    pub(crate) fn stop_standalone(&self) {
+        if let Some(task) = lock(&self.inner.standalone).take() {
+            task.abort();
+        }
     }
 
-    /// A session expiry seen by any request ends the session it was sent with.
-    fn observe<T>(&self, outcome: Result<T>, sent_with: Option<&Arc<Session>>) -> Result<T> {
-        if let (Err(Error::SessionExpired { .. }), Some(session)) = (&outcome, sent_with) {
-            self.inner.session.clear_if_current(session);
+    pub(crate) fn session_changed(
+        &self,
+        old: Option<String>,
+        new: Option<String>,
+        reason: SessionChangeReason,
+    ) {
+        if old == new {
+            return;
+        }
+        if let Some(callback) = &self.inner.options.handlers.session_change {
+            callback(&SessionChange {
+                old_session_id: old,
+                new_session_id: new,
+                reason,
+            });
+        }
+    }
+
+    /// The server said (404) it no longer knows `session`. Clears it if it is still current,
+    /// and under `Raise` tells the session-change callback. Returns whether it was current.
+    pub(crate) fn expired(&self, session: &Arc<Session>) -> bool {
+        if !self.inner.session.clear_if_current(session) {
+            return false;
+        }
+        self.stop_standalone();
+        if self.inner.options.on_session_expired == SessionExpiryPolicy::Raise {
+            self.session_changed(session.id.clone(), None, SessionChangeReason::Expired);
+        }
+        true
+    }
+
+    /// Starts a new session after `expired` ended, unless another task already did.
+    pub(crate) async fn reinitialize(&self, expired: &Arc<Session>) -> Result<()> {
+        let _one_at_a_time = self.inner.reinit.lock().await;
+        if let Some(current) = self.session() {
+            if !Arc::ptr_eq(&current, expired) {
+                return Ok(());
+            }
+            self.inner.session.clear_if_current(expired);
+        }
+        self.initialize(SessionChangeReason::Reinitialized, expired.id.clone())
+            .await
+            .map(drop)
+    }
+
+    pub(crate) async fn post_message(&self, body: Bytes) -> Result<()> {
+        let session = self.session();
+        let limit = self.inner.options.timeout;
+        let outcome = tokio::time::timeout(
+            limit,
+            self.inner.transport.post_message(body, session.as_deref()),
+        )
+        .await
+        .unwrap_or(Err(Error::Timeout { after: limit }));
+        if let (Err(Error::SessionExpired { .. }), Some(s)) = (&outcome, &session) {
+            self.expired(s);
         }
         outcome
-    }
-
-    async fn post_message(
-        &self,
-        body: Vec<u8>,
-        session: &Arc<Session>,
-        limit: Duration,
-    ) -> Result<()> {
-        let outcome = self
-            .timed(
-                limit,
-                self.inner.transport.post_message(body, Some(session)),
-            )
-            .await;
-        self.observe(outcome, Some(session))
-    }
-
-    /// Messages the server sends on a request's stream besides the response. A server waiting
-    /// on an answer must get one, so requests are answered even before handlers exist: `ping`
-    /// with an empty result, anything else with "method not found".
-    fn on_server_message(&self, message: Incoming) {
-        let Incoming::Request { id, method, .. } = message else {
-            return;
-        };
-        let reply = if method == "ping" {
-            json!({"jsonrpc": "2.0", "id": id.to_value(), "result": {}})
-        } else {
-            json!({"jsonrpc": "2.0", "id": id.to_value(),
-                   "error": {"code": -32601, "message": format!("method not found: {method}")}})
-        };
-        let client = self.clone();
-        tokio::spawn(async move {
-            if let Some(session) = client.session() {
-                let body = serde_json::to_vec(&reply).expect("JSON values always serialise");
-                let limit = client.inner.options.timeout;
-                let _ = client.post_message(body, &session, limit).await;
-            }
-        });
     }
 
     async fn list_all(&self, method: &str, key: &str) -> Result<Value> {
@@ -396,33 +522,22 @@ impl Client {
     }
 }
 
-/// A server-to-client SSE stream opened with GET.
+/// A server-to-client SSE stream opened by hand with [`Client::open_event_stream`].
 pub struct EventStream {
-    response: reqwest::Response,
-    parser: SseParser,
-    pending: Vec<SseEvent>,
+    stream: MessageStream,
 }
 
 impl EventStream {
-    /// The next JSON-RPC message, or `Ok(None)` when the server ends the stream.
-    pub async fn next_message(&mut self) -> Result<Option<Incoming>> {
-        loop {
-            while !self.pending.is_empty() {
-                let event = self.pending.remove(0);
-                if !event.data.is_empty() && (event.event.is_empty() || event.event == "message") {
-                    return Incoming::from_slice(event.data.as_bytes()).map(Some);
-                }
-            }
-            match self.response.chunk().await {
-                Ok(Some(chunk)) => self.parser.feed(&chunk, &mut self.pending)?,
-                Ok(None) => return Ok(None),
-                Err(e) => return Err(Error::transport(e.to_string())),
-            }
+    /// The next JSON-RPC message, or `Ok(None)` when the stream ends.
+    pub async fn next_message(&mut self) -> Result<Option<jsonrpc::Incoming>> {
+        match self.stream.next().await? {
+            Next::Message(m) => Ok(Some(m)),
+            Next::Ended => Ok(None),
         }
     }
 
     /// The id of the last event received, for resuming with `Last-Event-ID`.
     pub fn last_event_id(&self) -> Option<&str> {
-        self.parser.last_event_id()
+        self.stream.last_event_id()
     }
 }

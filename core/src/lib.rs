@@ -17,16 +17,25 @@
 
 pub mod blocking;
 mod client;
+mod dispatch;
 mod error;
+pub mod handlers;
 pub mod jsonrpc;
 mod options;
+mod request;
 pub mod session;
 pub mod sse;
+mod standalone;
+mod stream;
 mod transport;
 
 pub use client::{Client, CloseOutcome, EventStream};
 pub use error::{Error, HttpErrorKind, Result};
-pub use options::{ClientOptions, RedirectPolicy, DEFAULT_MAX_RESPONSE_BYTES};
+pub use handlers::{Handlers, SessionChange, SessionChangeReason};
+pub use options::{
+    ClientOptions, ReconnectPolicy, RedirectPolicy, RequestOptions, SessionExpiryPolicy,
+    DEFAULT_MAX_RESPONSE_BYTES,
+};
 pub use session::{Session, LATEST_PROTOCOL_VERSION, SUPPORTED_PROTOCOL_VERSIONS};
 
 #[cfg(test)]

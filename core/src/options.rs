@@ -1,6 +1,7 @@
 //! Client configuration. Every field has a sensible default; bindings map their keyword
 //! arguments onto these fields one to one.
 
+use crate::handlers::Handlers;
 use serde_json::{json, Value};
 use std::time::Duration;
 
@@ -18,6 +19,43 @@ pub enum RedirectPolicy {
     SameOrigin { max_hops: usize },
 }
 
+/// What a request does when the server answers that its session no longer exists (404).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SessionExpiryPolicy {
+    /// The `SessionExpired` error reaches the caller; the session is cleared.
+    #[default]
+    Raise,
+    /// A new session is started, then the error reaches the caller.
+    Reinitialize,
+    /// A new session is started and the failed request is sent once more. Safe: a 404 for an
+    /// unknown session means the server never ran the request.
+    ReinitializeAndRetry,
+}
+
+/// How the client resumes a broken SSE stream (GET with `Last-Event-ID`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReconnectPolicy {
+    /// Attempts in a row without receiving a message; then the client gives up.
+    pub max_attempts: u32,
+    /// Total time spent reconnecting one stream before giving up.
+    pub max_total: Duration,
+    /// The wait before reconnecting when the server sent no `retry` field.
+    pub default_retry: Duration,
+    /// Exponential backoff never waits longer than this.
+    pub max_delay: Duration,
+}
+
+impl Default for ReconnectPolicy {
+    fn default() -> Self {
+        Self {
+            max_attempts: 5,
+            max_total: Duration::from_secs(60),
+            default_retry: Duration::from_secs(1),
+            max_delay: Duration::from_secs(30),
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct ClientOptions {
     /// Sent on every request (e.g. `Authorization`). Session headers are managed by the client.
@@ -33,8 +71,15 @@ pub struct ClientOptions {
     pub user_agent: String,
     /// `clientInfo` sent in `initialize`: at least `name` and `version`.
     pub client_info: Value,
-    /// `capabilities` sent in `initialize`.
+    /// `capabilities` sent in `initialize`; entries for registered handlers are added.
     pub capabilities: Value,
+    pub on_session_expired: SessionExpiryPolicy,
+    pub reconnect: ReconnectPolicy,
+    /// Open the standalone GET stream after connecting, for server-initiated messages.
+    pub standalone_stream: bool,
+    /// No request runs longer than this, even when progress keeps resetting its timeout.
+    pub max_request_time: Duration,
+    pub handlers: Handlers,
 }
 
 impl Default for ClientOptions {
@@ -49,6 +94,11 @@ impl Default for ClientOptions {
             user_agent: concat!("mcpstream/", env!("CARGO_PKG_VERSION")).to_owned(),
             client_info: json!({"name": "mcpstream", "version": env!("CARGO_PKG_VERSION")}),
             capabilities: json!({}),
+            on_session_expired: SessionExpiryPolicy::Raise,
+            reconnect: ReconnectPolicy::default(),
+            standalone_stream: true,
+            max_request_time: Duration::from_secs(600),
+            handlers: Handlers::default(),
         }
     }
 }
@@ -79,8 +129,54 @@ impl ClientOptions {
         self
     }
 
+    pub fn on_session_expired(mut self, policy: SessionExpiryPolicy) -> Self {
+        self.on_session_expired = policy;
+        self
+    }
+
+    pub fn standalone_stream(mut self, enabled: bool) -> Self {
+        self.standalone_stream = enabled;
+        self
+    }
+
+    pub fn handlers(mut self, handlers: Handlers) -> Self {
+        self.handlers = handlers;
+        self
+    }
+
     pub fn client_info(mut self, name: &str, version: &str) -> Self {
         self.client_info = json!({"name": name, "version": version});
         self
+    }
+}
+
+/// Per-request settings; `Default` uses the client's.
+#[derive(Clone, Default)]
+pub struct RequestOptions {
+    /// Overrides the client's timeout for this request.
+    pub timeout: Option<Duration>,
+    /// Called with the params of every `notifications/progress` for this request. Setting it
+    /// makes the client send `_meta.progressToken`.
+    pub on_progress: Option<crate::handlers::ProgressHandler>,
+    /// Each progress notification restarts the timeout; `max_request_time` still applies.
+    pub reset_timeout_on_progress: bool,
+}
+
+impl std::fmt::Debug for RequestOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RequestOptions")
+            .field("timeout", &self.timeout)
+            .field("on_progress", &self.on_progress.is_some())
+            .field("reset_timeout_on_progress", &self.reset_timeout_on_progress)
+            .finish()
+    }
+}
+
+impl RequestOptions {
+    pub fn timeout(timeout: Duration) -> Self {
+        Self {
+            timeout: Some(timeout),
+            ..Self::default()
+        }
     }
 }

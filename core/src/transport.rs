@@ -5,7 +5,8 @@ use crate::error::{Error, Result};
 use crate::jsonrpc::{Incoming, RequestId};
 use crate::options::{ClientOptions, RedirectPolicy};
 use crate::session::{self, Session, PROTOCOL_VERSION_HEADER, SESSION_ID_HEADER};
-use crate::sse::SseParser;
+use crate::stream::MessageStream;
+use bytes::Bytes;
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue, ACCEPT, CONTENT_TYPE};
 use reqwest::{Method, Response, StatusCode, Url};
 use std::time::Duration;
@@ -27,10 +28,10 @@ pub(crate) struct Transport {
     connect_timeout: Duration,
 }
 
-/// What a request's POST produced: its response message and the HTTP headers it came with.
-pub(crate) struct Answer {
-    pub headers: HeaderMap,
-    pub message: Incoming,
+/// How the server answered a request's POST.
+pub(crate) enum Reply {
+    Json(Incoming),
+    Stream(MessageStream),
 }
 
 impl Transport {
@@ -82,7 +83,7 @@ impl Transport {
         &self,
         method: Method,
         accept: &'static str,
-        body: Option<Vec<u8>>,
+        body: Option<Bytes>,
         session: Option<&Session>,
         extra: &[(HeaderName, HeaderValue)],
     ) -> Result<Response> {
@@ -111,20 +112,19 @@ impl Transport {
         Err(session::error_for_status(status.as_u16(), &body, session))
     }
 
-    /// POSTs a request and waits for its response, passing every other message that arrives
-    /// on its stream to `on_message`.
+    /// POSTs a request. The answer is either its JSON response or an SSE stream that will
+    /// carry it (possibly after other messages); reading that stream is the client's job.
     pub async fn post_request(
         &self,
         id: &RequestId,
-        body: Vec<u8>,
+        body: Bytes,
         session: Option<&Session>,
-        on_message: &mut (dyn FnMut(Incoming) + Send),
-    ) -> Result<Answer> {
+    ) -> Result<(HeaderMap, Reply)> {
         let mut resp = self
             .send(Method::POST, ACCEPT_POST, Some(body), session, &[])
             .await?;
         let headers = std::mem::take(resp.headers_mut());
-        let message = match media_type(&headers).as_deref() {
+        let reply = match media_type(&headers).as_deref() {
             Some("application/json") => {
                 let body = self.read_capped(&mut resp).await?;
                 if body.iter().all(u8::is_ascii_whitespace) {
@@ -136,9 +136,12 @@ impl Transport {
                         "expected the response to request {id}, got another message"
                     )));
                 }
-                message
+                drain(resp).await;
+                Reply::Json(message)
             }
-            Some("text/event-stream") => self.read_sse_response(&mut resp, id, on_message).await?,
+            Some("text/event-stream") => {
+                Reply::Stream(MessageStream::new(resp, self.max_response_bytes))
+            }
             _ if resp.status() == StatusCode::ACCEPTED => return Err(no_response(resp.status())),
             other => {
                 return Err(Error::protocol(format!(
@@ -147,13 +150,12 @@ impl Transport {
                 )))
             }
         };
-        drain(resp).await;
-        Ok(Answer { headers, message })
+        Ok((headers, reply))
     }
 
     /// POSTs a notification or a response to a server request. Any 2xx is success; a body, if
     /// any, is read and dropped (the Python SDK sends `application/json` with an empty body).
-    pub async fn post_message(&self, body: Vec<u8>, session: Option<&Session>) -> Result<()> {
+    pub async fn post_message(&self, body: Bytes, session: Option<&Session>) -> Result<()> {
         let resp = self
             .send(Method::POST, ACCEPT_POST, Some(body), session, &[])
             .await?;
@@ -180,7 +182,7 @@ impl Transport {
         &self,
         session: Option<&Session>,
         last_event_id: Option<&str>,
-    ) -> Result<Option<Response>> {
+    ) -> Result<Option<MessageStream>> {
         let mut extra = Vec::new();
         if let Some(last) = last_event_id {
             let value = HeaderValue::from_str(last)
@@ -197,46 +199,10 @@ impl Transport {
                         "GET stream answered without Content-Type text/event-stream",
                     ));
                 }
-                Ok(Some(resp))
+                Ok(Some(MessageStream::new(resp, self.max_response_bytes)))
             }
             Err(Error::Http { status: 405, .. }) => Ok(None),
             Err(e) => Err(e),
-        }
-    }
-
-    pub fn max_response_bytes(&self) -> usize {
-        self.max_response_bytes
-    }
-
-    async fn read_sse_response(
-        &self,
-        resp: &mut Response,
-        id: &RequestId,
-        on_message: &mut (dyn FnMut(Incoming) + Send),
-    ) -> Result<Incoming> {
-        let mut parser = SseParser::new(self.max_response_bytes);
-        let mut events = Vec::new();
-        loop {
-            let Some(chunk) = resp.chunk().await.map_err(|e| self.map_reqwest(&e))? else {
-                parser.finish();
-                return Err(Error::protocol(format!(
-                    "the SSE stream ended before the response to request {id}"
-                )));
-            };
-            parser.feed(&chunk, &mut events)?;
-            for event in events.drain(..) {
-                // Priming events carry only an id; other event types are not MCP messages.
-                if event.data.is_empty() || !(event.event.is_empty() || event.event == "message") {
-                    continue;
-                }
-                let message = Incoming::from_slice(event.data.as_bytes())?;
-                if answers(&message, id) {
-                    return Ok(message);
-                }
-                if message.response_id().is_none() {
-                    on_message(message);
-                }
-            }
         }
     }
 
@@ -275,7 +241,7 @@ impl Transport {
 }
 
 /// A response, or an id-less error (the server could not even read the request), answers `id`.
-fn answers(message: &Incoming, id: &RequestId) -> bool {
+pub(crate) fn answers(message: &Incoming, id: &RequestId) -> bool {
     match message {
         Incoming::Response { id: got, .. } => got == id,
         Incoming::ErrorResponse { id: got, .. } => got.as_ref().is_none_or(|got| got == id),
@@ -327,7 +293,7 @@ async fn read_truncated(resp: &mut Response, cap: usize) -> Vec<u8> {
 
 /// Reads a response to its end so its connection returns to the pool. A server that keeps the
 /// stream open gets a short grace inline, then the rest is read in the background.
-async fn drain(mut resp: Response) {
+pub(crate) async fn drain(mut resp: Response) {
     async fn to_end(resp: &mut Response) {
         while let Ok(Some(_)) = resp.chunk().await {}
     }

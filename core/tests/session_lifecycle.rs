@@ -232,7 +232,7 @@ async fn json_responses_work_like_sse_ones() {
             .as_array()
             .unwrap()
             .len(),
-        5
+        ALL_TOOLS.len()
     );
     assert!(matches!(client.close().await, CloseOutcome::Terminated));
 }

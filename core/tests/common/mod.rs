@@ -16,12 +16,16 @@ pub fn server_with(f: impl FnOnce(&mut Config)) -> TestServer {
     TestServer::start(config)
 }
 
-/// Tests never wait long: a hang shows up as a failure in seconds, not minutes.
+/// Tests never wait long: a hang shows up as a failure in seconds, not minutes. The
+/// standalone GET stream is off so tests can count requests exactly; stream tests turn it on.
 pub fn quick_options() -> ClientOptions {
     ClientOptions::default()
         .timeout(Duration::from_secs(10))
         .close_timeout(Duration::from_secs(2))
+        .standalone_stream(false)
 }
+
+pub const ALL_TOOLS: [&str; 7] = ["echo", "add", "slow", "fail", "big", "progress", "ask"];
 
 pub fn client(server: &TestServer) -> Client {
     Client::with_options(&server.url(), quick_options()).unwrap()

@@ -16,6 +16,8 @@ pub struct Config {
     pub forced_protocol_version: Option<String>,
     /// Items per page of `tools/list`, so that clients must follow `nextCursor`.
     pub page_size: usize,
+    /// The `retry` hint (ms) in the priming event of every SSE response (`--retry-ms`).
+    pub retry_ms: Option<u64>,
 }
 
 impl Default for Config {
@@ -26,6 +28,7 @@ impl Default for Config {
             allow_delete: true,
             forced_protocol_version: None,
             page_size: 2,
+            retry_ms: None,
         }
     }
 }
@@ -49,6 +52,13 @@ impl Config {
                 }
                 "--protocol-version" => {
                     config.forced_protocol_version = Some(value("--protocol-version")?)
+                }
+                "--retry-ms" => {
+                    config.retry_ms = Some(
+                        value("--retry-ms")?
+                            .parse()
+                            .map_err(|_| "--retry-ms takes a number of milliseconds".to_owned())?,
+                    )
                 }
                 "--page-size" => {
                     config.page_size = value("--page-size")?

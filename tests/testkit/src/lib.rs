@@ -3,8 +3,10 @@
 //! in-process with [`TestServer::start`]; other languages run the `mcpstream-testserver` binary.
 
 mod config;
+mod interactive;
 mod server;
 mod state;
+mod streams;
 mod tools;
 
 pub use config::{Config, SUPPORTED_VERSIONS};

@@ -2,7 +2,9 @@
 //! rules (S1–S9 of the spec checklist), plus admin routes tests use to inspect and steer it.
 
 use crate::config::SUPPORTED_VERSIONS;
+use crate::interactive::{self, Outbox};
 use crate::state::{RecordedRequest, ScriptedResponse, State};
+use crate::streams::ReplayError;
 use crate::tools::{self, RpcError, METHOD_NOT_FOUND};
 use axum::body::{Body, Bytes};
 use axum::extract::{ConnectInfo, State as Shared};
@@ -32,6 +34,7 @@ pub fn router(state: Arc<State>) -> Router {
         .route("/_admin/expire", post(expire))
         .route("/_admin/script", post(script))
         .route("/_admin/sessions", get(sessions))
+        .route("/_admin/push", post(push))
         .with_state(state)
 }
 
@@ -313,18 +316,29 @@ async fn post_message(state: &Arc<State>, headers: &HeaderMap, body: &[u8]) -> R
     if let Err(problem) = require_session(state, headers) {
         return problem;
     }
+    let session = header_str(headers, SESSION_HEADER).map(str::to_owned);
     let (Some(id), Some(method)) = (id, method) else {
-        // S2: notifications and responses are accepted without a body.
+        // S2: notifications and responses are accepted without a body. A response answers
+        // one of our requests to the client; route it to whoever waits.
+        if message.get("result").is_some() || message.get("error").is_some() {
+            state.deliver_answer(&message);
+        }
         return Response::builder()
             .status(StatusCode::ACCEPTED)
             .body(Body::empty())
             .expect("static response");
     };
-    let state2 = state.clone();
-    respond(state, None, async move {
-        let result = dispatch(&state2, &method, &params).await;
-        rpc_reply(&id, result)
-    })
+    let progress_token = params.pointer("/_meta/progressToken").cloned();
+    respond(
+        state,
+        None,
+        session,
+        progress_token,
+        move |out| async move {
+            let result = dispatch(&out, &method, &params).await;
+            rpc_reply(&id, result)
+        },
+    )
 }
 
 fn initialize(state: &Arc<State>, id: Value, params: &Value) -> Response<Body> {
@@ -344,7 +358,10 @@ fn initialize(state: &Arc<State>, id: Value, params: &Value) -> Response<Body> {
         "serverInfo": {"name": "mcpstream-testserver", "version": env!("CARGO_PKG_VERSION")},
     });
     let reply = rpc_reply(&id, Ok(result));
-    respond(state, session, async move { reply })
+    let stream_session = session.clone();
+    respond(state, session, stream_session, None, move |_| async move {
+        reply
+    })
 }
 
 fn rpc_reply(id: &Value, result: Result<Value, RpcError>) -> Value {
@@ -356,12 +373,26 @@ fn rpc_reply(id: &Value, result: Result<Value, RpcError>) -> Value {
     }
 }
 
-async fn dispatch(state: &State, method: &str, params: &Value) -> Result<Value, RpcError> {
-    let page_size = state.config.page_size;
+async fn dispatch(out: &Outbox, method: &str, params: &Value) -> Result<Value, RpcError> {
+    let page_size = out.state.config.page_size;
     match method {
         "ping" => Ok(json!({})),
-        "tools/list" => tools::page(tools::tool_list(), "tools", params, page_size),
-        "tools/call" => tools::call_tool(params).await,
+        "tools/list" => {
+            let mut all = tools::tool_list();
+            all.extend(tools::interactive_tool_list());
+            tools::page(all, "tools", params, page_size)
+        }
+        "tools/call" => {
+            let args = params
+                .get("arguments")
+                .cloned()
+                .unwrap_or_else(|| json!({}));
+            match params.get("name").and_then(Value::as_str) {
+                Some("progress") => interactive::progress(out, &args).await,
+                Some("ask") => interactive::ask(out, &args).await,
+                _ => tools::call_tool(params).await,
+            }
+        }
         "resources/list" => tools::page(tools::resource_list(), "resources", params, page_size),
         "resources/read" => tools::read_resource(params),
         "prompts/list" => tools::page(tools::prompt_list(), "prompts", params, page_size),
@@ -373,37 +404,61 @@ async fn dispatch(state: &State, method: &str, params: &Value) -> Result<Value, 
     }
 }
 
-/// Sends the reply as JSON or as an SSE stream (event with an id, then the stream ends). With
-/// SSE the headers go out at once and the body follows when the work is done.
-fn respond(
+/// Sends the reply as JSON or as an SSE stream. With SSE the headers go out at once, the
+/// stream opens with a priming event, the handler's own messages follow as it sends them,
+/// and the response ends the stream; every event is logged for resumption.
+fn respond<W, F>(
     state: &Arc<State>,
+    session_header: Option<String>,
     session: Option<String>,
-    work: impl std::future::Future<Output = Value> + Send + 'static,
-) -> Response<Body> {
+    progress_token: Option<Value>,
+    work: W,
+) -> Response<Body>
+where
+    W: FnOnce(Arc<Outbox>) -> F + Send + 'static,
+    F: std::future::Future<Output = Value> + Send + 'static,
+{
     let mut builder = Response::builder().status(StatusCode::OK);
-    if let Some(id) = &session {
+    if let Some(id) = &session_header {
         builder = builder.header(
             SESSION_HEADER,
             HeaderValue::from_str(id).expect("hex ids are valid headers"),
         );
     }
+    let mut outbox = Outbox {
+        state: state.clone(),
+        session: session.clone(),
+        writer: None,
+        progress_token,
+    };
     if state.config.json_response {
-        let (tx, rx) = mpsc::channel::<Bytes>(1);
+        let (tx, rx) = mpsc::unbounded_channel::<Bytes>();
         tokio::spawn(async move {
-            let _ = tx.send(Bytes::from(work.await.to_string())).await;
+            let reply = work(Arc::new(outbox)).await;
+            let _ = tx.send(Bytes::from(reply.to_string()));
         });
         return builder
             .header(header::CONTENT_TYPE, "application/json")
             .body(channel_body(rx))
             .expect("static response");
     }
-    let (tx, rx) = mpsc::channel::<Bytes>(16);
-    let state = state.clone();
+    let (writer, rx) = state.hub.open(session);
+    writer.prime(state.config.retry_ms);
+    outbox.writer = Some(writer);
     tokio::spawn(async move {
-        let reply = work.await;
-        let event = format!("id: {}\ndata: {}\n\n", state.next_event_id(), reply);
-        let _ = tx.send(Bytes::from(event)).await;
+        let outbox = Arc::new(outbox);
+        let reply = work(outbox.clone()).await;
+        if let Some(writer) = &outbox.writer {
+            writer.finish(&reply);
+        }
     });
+    sse_response(builder, rx)
+}
+
+fn sse_response(
+    builder: axum::http::response::Builder,
+    rx: mpsc::UnboundedReceiver<Bytes>,
+) -> Response<Body> {
     builder
         .header(header::CONTENT_TYPE, "text/event-stream")
         .header(header::CACHE_CONTROL, "no-cache")
@@ -411,7 +466,7 @@ fn respond(
         .expect("static response")
 }
 
-fn channel_body(rx: mpsc::Receiver<Bytes>) -> Body {
+fn channel_body(rx: mpsc::UnboundedReceiver<Bytes>) -> Body {
     Body::from_stream(stream::unfold(rx, |mut rx| async move {
         rx.recv()
             .await
@@ -440,6 +495,15 @@ fn get_stream(state: &Arc<State>, headers: &HeaderMap) -> Response<Body> {
         Ok(id) => id.expect("stateful"),
         Err(problem) => return problem,
     };
+    // Resuming a request's stream: replay what came after the last event the client saw.
+    if let Some(last) = header_str(headers, "last-event-id").filter(|l| !l.starts_with("g_")) {
+        return match state.hub.resume(Some(&id), last) {
+            Ok(rx) => sse_response(Response::builder().status(StatusCode::OK), rx),
+            Err(ReplayError::UnknownEventId) => {
+                rpc_http_error(StatusCode::BAD_REQUEST, -32600, "unknown Last-Event-ID")
+            }
+        };
+    }
     let Some(rx) = state.session_stream(&id) else {
         return rpc_http_error(StatusCode::NOT_FOUND, -32001, "session not found");
     };
@@ -508,6 +572,11 @@ async fn script(
 ) -> StatusCode {
     state.push_script(script);
     StatusCode::NO_CONTENT
+}
+
+/// Sends a JSON-RPC message on every standalone GET stream; answers how many got it.
+async fn push(Shared(state): Shared<Arc<State>>, Json(message): Json<Value>) -> Json<Value> {
+    Json(json!({"delivered": state.push(&message)}))
 }
 
 async fn sessions(Shared(state): Shared<Arc<State>>) -> Json<Value> {

@@ -6,8 +6,11 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::sync::{Mutex, MutexGuard};
-use tokio::sync::broadcast;
+use tokio::sync::{broadcast, oneshot};
+
+use crate::streams::StreamHub;
 
 use crate::config::Config;
 
@@ -67,6 +70,10 @@ pub(crate) struct SessionEntry {
 
 pub struct State {
     pub config: Config,
+    pub(crate) hub: Arc<StreamHub>,
+    /// Server requests sent to clients, waiting for their answers, by JSON id text.
+    answers: Mutex<HashMap<String, oneshot::Sender<Value>>>,
+    next_server_request: AtomicU64,
     sessions: Mutex<HashMap<String, SessionEntry>>,
     requests: Mutex<Vec<RecordedRequest>>,
     scripts: Mutex<VecDeque<ScriptedResponse>>,
@@ -81,6 +88,9 @@ impl State {
     pub fn new(config: Config) -> Self {
         Self {
             config,
+            hub: Arc::default(),
+            answers: Mutex::default(),
+            next_server_request: AtomicU64::new(1),
             sessions: Mutex::default(),
             requests: Mutex::default(),
             scripts: Mutex::default(),
@@ -120,8 +130,10 @@ impl State {
         lock(&self.sessions).remove(id).is_some()
     }
 
-    /// Forgets every session, as a server restart would. Returns how many there were.
+    /// Forgets every session (and stream), as a server restart would. Returns how many
+    /// sessions there were.
     pub fn expire_sessions(&self) -> usize {
+        self.hub.clear();
         let mut sessions = lock(&self.sessions);
         let n = sessions.len();
         sessions.clear();
@@ -134,6 +146,46 @@ impl State {
 
     pub(crate) fn next_event_id(&self) -> u64 {
         self.next_event_id.fetch_add(1, Ordering::Relaxed)
+    }
+
+    /// A fresh id for a request to a client, and where its answer will arrive.
+    pub(crate) fn expect_answer(&self) -> (String, oneshot::Receiver<Value>) {
+        let id = format!(
+            "srv-{}",
+            self.next_server_request.fetch_add(1, Ordering::Relaxed)
+        );
+        let (tx, rx) = oneshot::channel();
+        lock(&self.answers).insert(format!("{id:?}"), tx);
+        (id, rx)
+    }
+
+    /// Routes a client's response to the server request waiting for it. False if none waits.
+    pub(crate) fn deliver_answer(&self, message: &Value) -> bool {
+        let Some(id) = message.get("id") else {
+            return false;
+        };
+        match lock(&self.answers).remove(&id.to_string()) {
+            Some(waiting) => waiting.send(message.clone()).is_ok(),
+            None => false,
+        }
+    }
+
+    /// Sends a message on every standalone GET stream of every session. Returns how many
+    /// streams received it.
+    pub fn push(&self, message: &Value) -> usize {
+        let event = format!("id: g_{}\ndata: {message}\n\n", self.next_event_id());
+        lock(&self.sessions)
+            .values()
+            .map(|s| s.stream.send(event.clone()).unwrap_or(0))
+            .sum()
+    }
+
+    /// Like `push`, for one session only.
+    pub(crate) fn push_to(&self, session: &str, message: &Value) -> usize {
+        let event = format!("id: g_{}\ndata: {message}\n\n", self.next_event_id());
+        lock(&self.sessions)
+            .get(session)
+            .map_or(0, |s| s.stream.send(event).unwrap_or(0))
     }
 
     pub(crate) fn record(&self, request: RecordedRequest) {

@@ -43,6 +43,16 @@ pub fn tool_list() -> Vec<Value> {
     ]
 }
 
+/// Tools implemented in `interactive.rs`, listed after the plain ones.
+pub fn interactive_tool_list() -> Vec<Value> {
+    vec![
+        json!({"name": "progress", "description": "Sends progress notifications, optionally dropping its connection",
+               "inputSchema": {"type": "object", "properties": {"steps": {"type": "integer"}}, "required": ["steps"]}}),
+        json!({"name": "ask", "description": "Asks the client (elicitation, sampling, roots or ping) and returns the answer",
+               "inputSchema": {"type": "object", "properties": {"kind": {"type": "string"}}, "required": ["kind"]}}),
+    ]
+}
+
 pub async fn call_tool(params: &Value) -> Result<Value, RpcError> {
     let name = params
         .get("name")

@@ -1,0 +1,91 @@
+//! Messages the server sends on any stream besides responses: its requests are answered
+//! (ping at once, the rest by registered handlers, each on its own task so a slow handler
+//! blocks nothing), its notifications reach progress listeners and the notification handler.
+
+use crate::client::{lock, spawn, Client};
+use crate::error::Error;
+use crate::jsonrpc::{Incoming, RequestId};
+use crate::request::token_key;
+use bytes::Bytes;
+use serde_json::{json, Value};
+
+const METHOD_NOT_FOUND: i64 = -32601;
+const INTERNAL_ERROR: i64 = -32603;
+
+impl Client {
+    pub(crate) fn dispatch(&self, message: Incoming) {
+        match message {
+            Incoming::Request { id, method, params } => self.answer(id, method, params),
+            Incoming::Notification { method, params } => self.notified(&method, params),
+            // A response nobody waits for: its request was cancelled or timed out.
+            Incoming::Response { .. } | Incoming::ErrorResponse { .. } => {}
+        }
+    }
+
+    fn notified(&self, method: &str, params: Option<Value>) {
+        match method {
+            "notifications/progress" => {
+                let Some(params) = params else { return };
+                let Some(token) = params.get("progressToken") else {
+                    return;
+                };
+                if let Some(sink) = lock(&self.inner.progress).get(&token_key(token)) {
+                    sink.deliver(&params);
+                }
+            }
+            "notifications/cancelled" => {
+                let Some(id) = params.as_ref().and_then(|p| p.get("requestId")) else {
+                    return;
+                };
+                if let Some(task) = lock(&self.inner.server_requests).remove(&id.to_string()) {
+                    task.abort();
+                }
+            }
+            _ => {
+                if let Some(handler) = &self.inner.options.handlers.notification {
+                    handler(method, params.as_ref());
+                }
+            }
+        }
+    }
+
+    fn answer(&self, id: RequestId, method: String, params: Option<Value>) {
+        let handler = self.inner.options.handlers.for_method(&method).cloned();
+        let client = self.clone();
+        let key = id.to_value().to_string();
+        // Registered before the task can finish and unregister itself.
+        let mut running = lock(&self.inner.server_requests);
+        let task = spawn(async move {
+            let outcome = match (method.as_str(), handler) {
+                ("ping", _) => Ok(json!({})),
+                (_, Some(handler)) => handler(params).await,
+                _ => Err(Error::Rpc {
+                    code: METHOD_NOT_FOUND,
+                    message: format!("method not found: {method}"),
+                    data: None,
+                }),
+            };
+            lock(&client.inner.server_requests).remove(&id.to_value().to_string());
+            let reply = match outcome {
+                Ok(result) => json!({"jsonrpc": "2.0", "id": id.to_value(), "result": result}),
+                Err(Error::Rpc {
+                    code,
+                    message,
+                    data,
+                }) => {
+                    let mut error = json!({"code": code, "message": message});
+                    if let Some(data) = data {
+                        error["data"] = data;
+                    }
+                    json!({"jsonrpc": "2.0", "id": id.to_value(), "error": error})
+                }
+                Err(other) => json!({"jsonrpc": "2.0", "id": id.to_value(),
+                                     "error": {"code": INTERNAL_ERROR, "message": other.to_string()}}),
+            };
+            let body =
+                Bytes::from(serde_json::to_vec(&reply).expect("JSON values always serialise"));
+            let _ = client.post_message(body).await;
+        });
+        running.insert(key, task);
+    }
+}

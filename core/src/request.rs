@@ -1,0 +1,316 @@
+//! One request from start to finish: progress token and listener, the deadline (optionally
+//! reset by progress, always under a hard maximum), `notifications/cancelled` when the request
+//! is abandoned, resuming a broken SSE stream, and the session-expiry policy.
+
+use crate::client::{lock, spawn, Client};
+use crate::error::{Error, Result};
+use crate::handlers::ProgressHandler;
+use crate::jsonrpc::{self, Incoming, RequestId};
+use crate::options::{RequestOptions, SessionExpiryPolicy};
+use crate::session::Session;
+use crate::stream::{MessageStream, Next, Resumption};
+use crate::transport::{answers, Reply};
+use bytes::Bytes;
+use serde_json::{json, Value};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::Notify;
+use tokio::time::Instant;
+
+/// Where a request's progress notifications go.
+pub(crate) struct ProgressSink {
+    handler: Option<ProgressHandler>,
+    /// Woken on each progress notification when progress resets the timeout.
+    bump: Option<Arc<Notify>>,
+}
+
+impl std::fmt::Debug for ProgressSink {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ProgressSink")
+    }
+}
+
+impl ProgressSink {
+    pub fn deliver(&self, params: &Value) {
+        if let Some(handler) = &self.handler {
+            handler(params);
+        }
+        if let Some(bump) = &self.bump {
+            bump.notify_one();
+        }
+    }
+}
+
+/// Removes a request's progress listener when the request ends, however it ends.
+struct ProgressRegistration<'a> {
+    client: &'a Client,
+    token: String,
+}
+
+impl Drop for ProgressRegistration<'_> {
+    fn drop(&mut self) {
+        lock(&self.client.inner.progress).remove(&self.token);
+    }
+}
+
+/// Sends `notifications/cancelled` if the request is abandoned: on timeout, or when the
+/// caller drops the future. Disarmed once the request has an outcome of its own.
+struct CancelOnDrop {
+    client: Client,
+    id: RequestId,
+    reason: &'static str,
+    armed: bool,
+}
+
+impl Drop for CancelOnDrop {
+    fn drop(&mut self) {
+        if !self.armed {
+            return;
+        }
+        let client = self.client.clone();
+        let params = json!({"requestId": self.id.to_value(), "reason": self.reason});
+        spawn(async move {
+            let body = Bytes::from(jsonrpc::notification_body(
+                "notifications/cancelled",
+                Some(params),
+            ));
+            let _ = client.post_message(body).await;
+        });
+    }
+}
+
+/// The key a progress token is filed under: its JSON text, so 5 and "5" stay distinct.
+pub(crate) fn token_key(token: &Value) -> String {
+    token.to_string()
+}
+
+impl Client {
+    /// Sends a request with per-request options and applies the session-expiry policy.
+    pub async fn request_with(
+        &self,
+        method: &str,
+        params: Option<Value>,
+        opts: RequestOptions,
+    ) -> Result<Value> {
+        let id = self.next_id();
+        let wants_progress = opts.on_progress.is_some() || opts.reset_timeout_on_progress;
+        let params = if wants_progress {
+            Some(with_progress_token(params, &id))
+        } else {
+            params
+        };
+        let body = Bytes::from(jsonrpc::request_body(&id, method, params));
+        let (session, first) = self.attempt(&id, body.clone(), &opts).await;
+        let Err(Error::SessionExpired { session_id }) = first else {
+            return first;
+        };
+        let expired_error = Error::SessionExpired { session_id };
+        let Some(expired) = session else {
+            return Err(expired_error);
+        };
+        match self.inner.options.on_session_expired {
+            SessionExpiryPolicy::Raise => Err(expired_error),
+            SessionExpiryPolicy::Reinitialize => {
+                let _ = self.reinitialize(&expired).await;
+                Err(expired_error)
+            }
+            SessionExpiryPolicy::ReinitializeAndRetry => {
+                self.reinitialize(&expired).await?;
+                // At most once: a second expiry reaches the caller.
+                self.attempt(&id, body, &opts).await.1
+            }
+        }
+    }
+
+    /// One send of the request under its deadline. Returns the session it was sent with.
+    async fn attempt(
+        &self,
+        id: &RequestId,
+        body: Bytes,
+        opts: &RequestOptions,
+    ) -> (Option<Arc<Session>>, Result<Value>) {
+        let session = self.session();
+        let bump = opts
+            .reset_timeout_on_progress
+            .then(|| Arc::new(Notify::new()));
+        let _progress = (opts.on_progress.is_some() || bump.is_some()).then(|| {
+            let token = token_key(&id.to_value());
+            let sink = ProgressSink {
+                handler: opts.on_progress.clone(),
+                bump: bump.clone(),
+            };
+            lock(&self.inner.progress).insert(token.clone(), sink);
+            ProgressRegistration {
+                client: self,
+                token,
+            }
+        });
+        let mut cancel = CancelOnDrop {
+            client: self.clone(),
+            id: id.clone(),
+            reason: "the client abandoned the request",
+            armed: true,
+        };
+        let timeout = opts.timeout.unwrap_or(self.inner.options.timeout);
+        let exchange = self.exchange(id, body, session.as_deref());
+        let outcome = self.within_deadline(exchange, timeout, bump).await;
+        match &outcome {
+            Err(Error::Timeout { .. }) => cancel.reason = "the request timed out",
+            _ => cancel.armed = false,
+        }
+        drop(cancel);
+        if let (Err(Error::SessionExpired { .. }), Some(s)) = (&outcome, &session) {
+            self.expired(s);
+        }
+        (session, outcome)
+    }
+
+    async fn within_deadline<T>(
+        &self,
+        work: impl std::future::Future<Output = Result<T>>,
+        timeout: Duration,
+        bump: Option<Arc<Notify>>,
+    ) -> Result<T> {
+        let start = Instant::now();
+        let hard = start + self.inner.options.max_request_time.max(timeout);
+        let mut deadline = start + timeout;
+        tokio::pin!(work);
+        loop {
+            let progressed = async {
+                match &bump {
+                    Some(n) => n.notified().await,
+                    None => std::future::pending().await,
+                }
+            };
+            tokio::select! {
+                outcome = &mut work => return outcome,
+                _ = tokio::time::sleep_until(deadline) => {
+                    let after = if deadline == hard { hard - start } else { timeout };
+                    return Err(Error::Timeout { after });
+                }
+                _ = progressed => deadline = (Instant::now() + timeout).min(hard),
+            }
+        }
+    }
+
+    async fn exchange(
+        &self,
+        id: &RequestId,
+        body: Bytes,
+        session: Option<&Session>,
+    ) -> Result<Value> {
+        let (_, reply) = self.inner.transport.post_request(id, body, session).await?;
+        match reply {
+            Reply::Json(message) => message.into_result(),
+            Reply::Stream(stream) => self
+                .await_response(id, stream, session)
+                .await?
+                .into_result(),
+        }
+    }
+
+    /// Reads a request's SSE stream until its response, dispatching everything else. A stream
+    /// that ends early is resumed with GET + `Last-Event-ID` (the server replays what was lost)
+    /// within the reconnect policy's bounds.
+    async fn await_response(
+        &self,
+        id: &RequestId,
+        mut stream: MessageStream,
+        session: Option<&Session>,
+    ) -> Result<Incoming> {
+        let mut resumption = Resumption::new(self.inner.options.reconnect);
+        loop {
+            match stream.next().await? {
+                Next::Message(m) if answers(&m, id) => {
+                    stream.finish().await;
+                    return Ok(m);
+                }
+                Next::Message(m) => {
+                    resumption.made_progress();
+                    self.dispatch(m);
+                }
+                Next::Ended => {
+                    resumption.note_end(&stream);
+                    let Some(last) = resumption.last_event_id.clone() else {
+                        return Err(Error::protocol(format!(
+                            "the SSE stream ended before the response to request {id} and gave no event id to resume from"
+                        )));
+                    };
+                    stream = self.reopen(id, &mut resumption, session, &last).await?;
+                }
+            }
+        }
+    }
+
+    async fn reopen(
+        &self,
+        id: &RequestId,
+        resumption: &mut Resumption,
+        session: Option<&Session>,
+        last: &str,
+    ) -> Result<MessageStream> {
+        let what = format!("the stream of request {id}");
+        loop {
+            tokio::time::sleep(resumption.next_delay(&what)?).await;
+            match self
+                .inner
+                .transport
+                .open_event_stream(session, Some(last))
+                .await
+            {
+                Ok(Some(stream)) => return Ok(stream),
+                Ok(None) => {
+                    return Err(Error::protocol(format!(
+                        "{what} broke and the server cannot resume it (GET answered 405)"
+                    )))
+                }
+                // The server may be restarting: connection failures count as attempts.
+                Err(Error::Transport { .. } | Error::Timeout { .. }) => continue,
+                Err(e) => return Err(e),
+            }
+        }
+    }
+}
+
+/// Adds `_meta.progressToken` (the request id) to the params, keeping any other `_meta`.
+fn with_progress_token(params: Option<Value>, id: &RequestId) -> Value {
+    let mut params = match params {
+        Some(Value::Object(map)) => Value::Object(map),
+        _ => json!({}),
+    };
+    let meta = params
+        .as_object_mut()
+        .expect("made an object above")
+        .entry("_meta")
+        .or_insert_with(|| json!({}));
+    if let Value::Object(meta) = meta {
+        meta.insert("progressToken".into(), id.to_value());
+    }
+    params
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn progress_token_is_added_beside_existing_meta() {
+        let p = with_progress_token(
+            Some(json!({"name": "x", "_meta": {"trace": 1}})),
+            &RequestId::Number(7),
+        );
+        assert_eq!(
+            p,
+            json!({"name": "x", "_meta": {"trace": 1, "progressToken": 7}})
+        );
+        assert_eq!(
+            with_progress_token(None, &RequestId::Number(1)),
+            json!({"_meta": {"progressToken": 1}})
+        );
+    }
+
+    #[test]
+    fn token_keys_keep_numbers_and_strings_apart() {
+        assert_ne!(token_key(&json!(5)), token_key(&json!("5")));
+    }
+}
