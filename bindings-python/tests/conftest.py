@@ -12,6 +12,7 @@ from typing import Any, Dict, Iterator, List, Optional
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
+ALL_TOOLS = ["echo", "add", "slow", "fail", "big", "progress", "ask"]
 
 
 def server_binary() -> str:

@@ -6,6 +6,8 @@ import json
 import subprocess
 import sys
 
+from conftest import ALL_TOOLS
+
 
 def run(*args: str):
     return subprocess.run([sys.executable, "-m", "mcpstream", *args], capture_output=True, text=True, timeout=60)
@@ -14,7 +16,7 @@ def run(*args: str):
 def test_tools_call_and_ping(server):
     out = run("tools", server.url)
     assert out.returncode == 0, out.stderr
-    assert [t["name"] for t in json.loads(out.stdout)["tools"]] == ["echo", "add", "slow", "fail", "big"]
+    assert [t["name"] for t in json.loads(out.stdout)["tools"]] == ALL_TOOLS
     out = run("call", server.url, "add", '{"a": 20, "b": 22}', "-H", "X-Trace: cli-test")
     assert out.returncode == 0, out.stderr
     assert json.loads(out.stdout)["structuredContent"] == {"sum": 42}

@@ -34,7 +34,7 @@ def test_quickstart_runs(server):
     out = run_example("quickstart.py", server.url)
     assert out.splitlines() == [
         "protocol 2025-11-25",
-        "tools: echo, add, slow, fail, big",
+        "tools: echo, add, slow, fail, big, progress, ask",
         "add -> 42",
     ]
     assert server.sessions() == [], "the with block closed the session"

@@ -201,7 +201,7 @@ impl Client {
             let (headers, reply) = self.inner.transport.post_request(&id, body, None).await?;
             let message = match reply {
                 Reply::Json(message) => message,
-                Reply::Stream(stream) => self.read_initialize_stream(&id, stream).await?,
+                Reply::Stream(stream) => self.read_initialize_stream(&id, *stream).await?,
             };
             Ok::<_, Error>((headers, message))
         })

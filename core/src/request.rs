@@ -203,7 +203,7 @@ impl Client {
         match reply {
             Reply::Json(message) => message.into_result(),
             Reply::Stream(stream) => self
-                .await_response(id, stream, session)
+                .await_response(id, *stream, session)
                 .await?
                 .into_result(),
         }

@@ -31,7 +31,7 @@ pub(crate) struct Transport {
 /// How the server answered a request's POST.
 pub(crate) enum Reply {
     Json(Incoming),
-    Stream(MessageStream),
+    Stream(Box<MessageStream>),
 }
 
 impl Transport {
@@ -140,7 +140,7 @@ impl Transport {
                 Reply::Json(message)
             }
             Some("text/event-stream") => {
-                Reply::Stream(MessageStream::new(resp, self.max_response_bytes))
+                Reply::Stream(Box::new(MessageStream::new(resp, self.max_response_bytes)))
             }
             _ if resp.status() == StatusCode::ACCEPTED => return Err(no_response(resp.status())),
             other => {

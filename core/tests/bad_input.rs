@@ -62,14 +62,29 @@ async fn malformed_sse_is_a_protocol_error() {
 async fn an_sse_stream_that_ends_without_the_response_is_an_error() {
     let server = server();
     let client = connected(&server).await;
-    server.script(sse_script("ping", &[r#"{"jsonrpc":"2.0","method":"notifications/message","params":{}}"#]));
-    assert_protocol(client.ping().await.unwrap_err(), "gave no event id to resume from");
+    server.script(sse_script(
+        "ping",
+        &[r#"{"jsonrpc":"2.0","method":"notifications/message","params":{}}"#],
+    ));
+    assert_protocol(
+        client.ping().await.unwrap_err(),
+        "gave no event id to resume from",
+    );
     // With an event id the client tries to resume; a server that cannot is a quick, typed error.
-    server.script(script("ping", 200, "text/event-stream", ": only a comment\n\nid: 5\ndata: {\"jsonrpc\":\"2.0\",\"id\":{{id}}"));
+    server.script(script(
+        "ping",
+        200,
+        "text/event-stream",
+        ": only a comment\n\nid: 5\ndata: {\"jsonrpc\":\"2.0\",\"id\":{{id}}",
+    ));
     let started = Instant::now();
     let err = client.ping().await.unwrap_err();
     assert_eq!(err.status(), Some(400), "{err:?}");
-    assert!(started.elapsed() < Duration::from_secs(3), "{:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "{:?}",
+        started.elapsed()
+    );
     let resume = with_method(&server, "GET").pop().expect("a resumption GET");
     assert_eq!(resume.header("last-event-id"), Some("5"));
 }
