@@ -1,7 +1,9 @@
 //! `mcpstream._native`: the Python face of the core. It translates arguments, results and
 //! errors and bridges the runtime; the protocol logic stays in the core crate.
 
+mod bridge;
 mod errors;
+mod gate;
 mod ops;
 mod wait;
 
@@ -119,20 +121,14 @@ impl NativeClient {
         timeout: Option<f64>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let op = Op::parse(op, text, json, timeout).map_err(|e| errors::to_py(py, e))?;
-        let client = self.inner.clone();
-        pyo3_async_runtimes::tokio::future_into_py(py, async move {
-            op.run(client)
-                .await
-                .map_err(|e| Python::attach(|py| errors::to_py(py, e)))
-        })
+        bridge::to_asyncio(py, op.run(self.inner.clone()))
     }
 }
 
 #[pymodule]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
-    // asyncio calls run on the same runtime as blocking ones: one runtime per process.
-    let _ = pyo3_async_runtimes::tokio::init_with_runtime(mcpstream::blocking::runtime());
     m.add_class::<NativeClient>()?;
+    m.add_function(wrap_pyfunction!(gate::shutdown, m)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }

@@ -89,3 +89,23 @@ def test_ctrl_c_interrupts_a_blocking_call_and_the_client_stays_usable(server):
     latency = float(lines[0].split()[1]) - sent
     assert latency < 0.5, f"KeyboardInterrupt took {latency:.3f}s"
     assert lines[1] == "still usable"
+
+
+ASYNC_THEN_EXIT = textwrap.dedent(
+    """
+    import asyncio, sys
+    from mcpstream import AsyncClient
+    async def main():
+        async with AsyncClient(sys.argv[1]) as client:
+            await asyncio.gather(*(client.ping() for _ in range(20)))
+    asyncio.run(main())
+    """
+)
+
+
+def test_interpreter_exits_cleanly_right_after_async_calls(server):
+    # Runtime threads finishing asyncio futures used to race interpreter finalization
+    # (a segfault in a few percent of runs); repeat to give the race a chance to show.
+    for _ in range(15):
+        out = subprocess.run([sys.executable, "-c", ASYNC_THEN_EXIT, server.url], capture_output=True, timeout=30)
+        assert out.returncode == 0, (out.returncode, out.stderr[-500:])

@@ -6,6 +6,9 @@ with Client("http://127.0.0.1:8000/mcp") as client:
     print(client.call_tool("echo", {"text": "hi"}))
 """
 
+import atexit
+
+from mcpstream import _native
 from mcpstream._client import DEFAULT_MAX_RESPONSE_BYTES, AsyncClient, Client
 from mcpstream._native import __version__
 from mcpstream.errors import (
@@ -17,6 +20,9 @@ from mcpstream.errors import (
     TimeoutError,
     TransportError,
 )
+
+# Runtime threads must be done with Python before the interpreter finalizes.
+atexit.register(_native.shutdown)
 
 __all__ = [
     "AsyncClient",

@@ -1,6 +1,6 @@
 from typing import Any, List, Optional, Tuple, final
 
-__all__ = ["NativeClient", "__version__"]
+__all__ = ["NativeClient", "__version__", "shutdown"]
 
 __version__: str
 
@@ -37,3 +37,5 @@ class NativeClient:
         json: Optional[str] = None,
         timeout: Optional[float] = None,
     ) -> Any: ...
+
+def shutdown() -> None: ...

@@ -1,0 +1,68 @@
+//! Core futures as asyncio futures: the work runs on the shared runtime, the result is handed
+//! to the event loop with `call_soon_threadsafe`, and cancelling the asyncio future aborts the
+//! work (which, for a request, sends `notifications/cancelled`).
+
+use crate::{errors, gate};
+use pyo3::prelude::*;
+use pyo3::sync::PyOnceLock;
+use pyo3::types::PyString;
+use std::future::Future;
+use std::sync::Mutex;
+use tokio::task::AbortHandle;
+
+static RESOLVE: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+
+/// Called as the asyncio future's done-callback: a cancelled future stops its work.
+#[pyclass(frozen)]
+struct Canceller {
+    task: Mutex<Option<AbortHandle>>,
+}
+
+#[pymethods]
+impl Canceller {
+    fn __call__(&self, future: &Bound<'_, PyAny>) -> PyResult<()> {
+        if future.call_method0("cancelled")?.is_truthy()? {
+            if let Some(task) = self.task.lock().unwrap_or_else(|p| p.into_inner()).take() {
+                task.abort();
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Operations yield JSON text (or nothing); the Python layer decodes it.
+pub fn to_asyncio<'py, F>(py: Python<'py>, work: F) -> PyResult<Bound<'py, PyAny>>
+where
+    F: Future<Output = mcpstream::Result<Option<String>>> + Send + 'static,
+{
+    let event_loop = py.import("asyncio")?.call_method0("get_running_loop")?;
+    let future = event_loop.call_method0("create_future")?;
+    let resolve = RESOLVE.get_or_try_init(py, || {
+        py.import("mcpstream._bridge")?
+            .getattr("resolve")
+            .map(Bound::unbind)
+    })?;
+    let (loop_ref, future_ref, resolve) = (
+        event_loop.unbind(),
+        future.clone().unbind(),
+        resolve.clone_ref(py),
+    );
+    let task = mcpstream::blocking::runtime().spawn(async move {
+        let outcome = work.await;
+        gate::with_python(|py| {
+            let (ok, value) = match outcome {
+                Ok(Some(text)) => (true, PyString::new(py, &text).into_any().unbind()),
+                Ok(None) => (true, py.None()),
+                Err(e) => (false, errors::to_py(py, e).into_value(py).into_any()),
+            };
+            // A closed loop (the program moved on) has no one left to tell.
+            let _ =
+                loop_ref.call_method1(py, "call_soon_threadsafe", (resolve, future_ref, ok, value));
+        });
+    });
+    let canceller = Canceller {
+        task: Mutex::new(Some(task.abort_handle())),
+    };
+    future.call_method1("add_done_callback", (canceller,))?;
+    Ok(future)
+}
