@@ -112,6 +112,11 @@ impl SseParser {
         if line.is_empty() {
             if self.has_fields {
                 let mut event = std::mem::take(&mut self.pending);
+                // An id counts only once its event is complete: a resumption must replay an
+                // event that was cut off, even if its id line arrived.
+                if let Some(id) = &event.id {
+                    self.last_event_id = Some(id.clone());
+                }
                 if event.data.ends_with('\n') {
                     event.data.pop();
                 }
@@ -143,9 +148,7 @@ impl SseParser {
                 self.has_fields = true;
             }
             b"id" if !value.contains(&0) => {
-                let id = String::from_utf8_lossy(value).into_owned();
-                self.last_event_id = Some(id.clone());
-                self.pending.id = Some(id);
+                self.pending.id = Some(String::from_utf8_lossy(value).into_owned());
                 self.has_fields = true;
             }
             b"retry" if !value.is_empty() && value.iter().all(u8::is_ascii_digit) => {
@@ -242,6 +245,17 @@ mod tests {
         assert_eq!(p.last_event_id(), Some("41"));
         assert!(p.finish(), "an unterminated event is reported");
         assert_eq!(out.len(), 1);
+    }
+
+    #[test]
+    fn the_id_of_a_cut_off_event_does_not_count() {
+        let mut p = SseParser::new(1024);
+        let mut out = Vec::new();
+        p.feed(b"id: 3\ndata: a\n\nid: 4\ndata: {\"half", &mut out)
+            .unwrap();
+        assert_eq!(p.last_event_id(), Some("3"));
+        p.finish();
+        assert_eq!(p.last_event_id(), Some("3"));
     }
 
     #[test]

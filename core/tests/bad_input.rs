@@ -75,7 +75,7 @@ async fn an_sse_stream_that_ends_without_the_response_is_an_error() {
         "ping",
         200,
         "text/event-stream",
-        ": only a comment\n\nid: 5\ndata: {\"jsonrpc\":\"2.0\",\"id\":{{id}}",
+        ": only a comment\n\nid: 5\ndata:\n\ndata: {\"jsonrpc\":\"2.0\",\"id\":{{id}}",
     ));
     let started = Instant::now();
     let err = client.ping().await.unwrap_err();
