@@ -23,6 +23,7 @@ fn options(
     close_timeout: f64,
     max_response_bytes: usize,
     client_info_json: Option<String>,
+    standalone_stream: bool,
 ) -> Result<ClientOptions, Error> {
     let positive = |name: &str, secs: f64| -> Result<Duration, Error> {
         ops::seconds(Some(secs))?
@@ -34,7 +35,8 @@ fn options(
     let mut opts = ClientOptions::default()
         .timeout(positive("timeout", timeout)?)
         .close_timeout(positive("close_timeout", close_timeout)?)
-        .max_response_bytes(max_response_bytes);
+        .max_response_bytes(max_response_bytes)
+        .standalone_stream(standalone_stream);
     opts.headers = headers;
     if let Some(info) = client_info_json {
         opts.client_info = serde_json::from_str(&info).map_err(|e| Error::InvalidArgument {
@@ -47,7 +49,8 @@ fn options(
 #[pymethods]
 impl NativeClient {
     #[new]
-    #[pyo3(signature = (url, headers, timeout, close_timeout, max_response_bytes, client_info_json))]
+    #[pyo3(signature = (url, headers, timeout, close_timeout, max_response_bytes, client_info_json, standalone_stream))]
+    #[allow(clippy::too_many_arguments)]
     fn new(
         py: Python<'_>,
         url: &str,
@@ -56,6 +59,7 @@ impl NativeClient {
         close_timeout: f64,
         max_response_bytes: usize,
         client_info_json: Option<String>,
+        standalone_stream: bool,
     ) -> PyResult<Self> {
         let build = || {
             let opts = options(
@@ -64,6 +68,7 @@ impl NativeClient {
                 close_timeout,
                 max_response_bytes,
                 client_info_json,
+                standalone_stream,
             )?;
             mcpstream::Client::with_options(url, opts)
         };

@@ -32,7 +32,8 @@ def test_hierarchy():
 
 
 def test_session_expiry_clears_the_session(server):
-    client = Client(server.url)
+    # Without the standalone stream, so the ping (not a GET reconnect) meets the expiry.
+    client = Client(server.url, standalone_stream=False)
     client.connect()
     sid = client.session_id
     server.expire_sessions()

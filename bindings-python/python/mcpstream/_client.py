@@ -32,6 +32,7 @@ class _Base:
         close_timeout: float = 5.0,
         max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
         client_info: Optional[Mapping[str, Any]] = None,
+        standalone_stream: bool = True,
     ) -> None:
         self._native = NativeClient(
             url,
@@ -40,6 +41,7 @@ class _Base:
             float(close_timeout),
             int(max_response_bytes),
             _dumps(client_info),
+            bool(standalone_stream),
         )
 
     @property

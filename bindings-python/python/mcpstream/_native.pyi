@@ -14,6 +14,7 @@ class NativeClient:
         close_timeout: float,
         max_response_bytes: int,
         client_info_json: Optional[str],
+        standalone_stream: bool,
     ) -> NativeClient: ...
     @property
     def url(self) -> str: ...
