@@ -4,10 +4,11 @@
 mod bridge;
 mod errors;
 mod gate;
+mod hooks;
 mod ops;
 mod wait;
 
-use mcpstream::{ClientOptions, Error};
+use mcpstream::{ClientOptions, Error, SessionExpiryPolicy};
 use ops::Op;
 use pyo3::prelude::*;
 use std::time::Duration;
@@ -24,7 +25,18 @@ fn options(
     max_response_bytes: usize,
     client_info_json: Option<String>,
     standalone_stream: bool,
+    on_session_expired: &str,
 ) -> Result<ClientOptions, Error> {
+    let policy = match on_session_expired {
+        "raise" => SessionExpiryPolicy::Raise,
+        "reinitialize" => SessionExpiryPolicy::Reinitialize,
+        "retry" => SessionExpiryPolicy::ReinitializeAndRetry,
+        other => {
+            return Err(Error::InvalidArgument {
+                message: format!("on_session_expired must be \"raise\", \"reinitialize\" or \"retry\", not {other:?}"),
+            })
+        }
+    };
     let positive = |name: &str, secs: f64| -> Result<Duration, Error> {
         ops::seconds(Some(secs))?
             .filter(|d| !d.is_zero())
@@ -36,7 +48,8 @@ fn options(
         .timeout(positive("timeout", timeout)?)
         .close_timeout(positive("close_timeout", close_timeout)?)
         .max_response_bytes(max_response_bytes)
-        .standalone_stream(standalone_stream);
+        .standalone_stream(standalone_stream)
+        .on_session_expired(policy);
     opts.headers = headers;
     if let Some(info) = client_info_json {
         opts.client_info = serde_json::from_str(&info).map_err(|e| Error::InvalidArgument {
@@ -49,7 +62,7 @@ fn options(
 #[pymethods]
 impl NativeClient {
     #[new]
-    #[pyo3(signature = (url, headers, timeout, close_timeout, max_response_bytes, client_info_json, standalone_stream))]
+    #[pyo3(signature = (url, headers, timeout, close_timeout, max_response_bytes, client_info_json, standalone_stream, on_session_expired, hooks))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         py: Python<'_>,
@@ -60,6 +73,8 @@ impl NativeClient {
         max_response_bytes: usize,
         client_info_json: Option<String>,
         standalone_stream: bool,
+        on_session_expired: &str,
+        hooks: hooks::Hooks,
     ) -> PyResult<Self> {
         let build = || {
             let opts = options(
@@ -69,7 +84,9 @@ impl NativeClient {
                 max_response_bytes,
                 client_info_json,
                 standalone_stream,
-            )?;
+                on_session_expired,
+            )?
+            .handlers(hooks::handlers(hooks));
             mcpstream::Client::with_options(url, opts)
         };
         build()
@@ -101,7 +118,7 @@ impl NativeClient {
     }
 
     /// Runs an operation, blocking this thread (not the GIL) until it finishes.
-    #[pyo3(signature = (op, text=None, json=None, timeout=None))]
+    #[pyo3(signature = (op, text=None, json=None, timeout=None, on_progress=None))]
     fn call(
         &self,
         py: Python<'_>,
@@ -109,14 +126,16 @@ impl NativeClient {
         text: Option<String>,
         json: Option<String>,
         timeout: Option<f64>,
+        on_progress: Option<Py<PyAny>>,
     ) -> PyResult<Option<String>> {
-        let op = Op::parse(op, text, json, timeout).map_err(|e| errors::to_py(py, e))?;
+        let progress = on_progress.map(hooks::progress_handler);
+        let op = Op::parse(op, text, json, timeout, progress).map_err(|e| errors::to_py(py, e))?;
         wait::block_on(py, op.run(self.inner.clone()))
     }
 
     /// Starts an operation and returns an asyncio awaitable for its result. Cancelling the
     /// awaitable drops the request.
-    #[pyo3(signature = (op, text=None, json=None, timeout=None))]
+    #[pyo3(signature = (op, text=None, json=None, timeout=None, on_progress=None))]
     fn call_async<'py>(
         &self,
         py: Python<'py>,
@@ -124,8 +143,10 @@ impl NativeClient {
         text: Option<String>,
         json: Option<String>,
         timeout: Option<f64>,
+        on_progress: Option<Py<PyAny>>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let op = Op::parse(op, text, json, timeout).map_err(|e| errors::to_py(py, e))?;
+        let progress = on_progress.map(hooks::progress_handler);
+        let op = Op::parse(op, text, json, timeout, progress).map_err(|e| errors::to_py(py, e))?;
         bridge::to_asyncio(py, op.run(self.inner.clone()))
     }
 }

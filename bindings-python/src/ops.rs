@@ -2,7 +2,8 @@
 //! single path into the core. Values cross the boundary as JSON text: serde_json on this side,
 //! Python's C-accelerated `json` on the other.
 
-use mcpstream::{Client, Error};
+use mcpstream::handlers::ProgressHandler;
+use mcpstream::{Client, Error, RequestOptions};
 use serde_json::Value;
 use std::time::Duration;
 
@@ -11,7 +12,7 @@ pub enum Op {
     Request {
         method: String,
         params: Option<Value>,
-        timeout: Option<Duration>,
+        opts: RequestOptions,
     },
     Notify {
         method: String,
@@ -22,7 +23,7 @@ pub enum Op {
     CallTool {
         name: String,
         arguments: Option<Value>,
-        timeout: Option<Duration>,
+        opts: RequestOptions,
     },
     ListResources,
     ReadResource {
@@ -61,7 +62,15 @@ impl Op {
         text: Option<String>,
         json: Option<String>,
         timeout: Option<f64>,
+        on_progress: Option<ProgressHandler>,
     ) -> Result<Self, Error> {
+        let opts = |timeout: Option<f64>| -> Result<RequestOptions, Error> {
+            Ok(RequestOptions {
+                timeout: seconds(timeout)?,
+                on_progress: on_progress.clone(),
+                ..RequestOptions::default()
+            })
+        };
         let required = |text: Option<String>| {
             text.ok_or_else(|| Error::InvalidArgument {
                 message: format!("{name} needs a name"),
@@ -72,7 +81,7 @@ impl Op {
             "request" => Self::Request {
                 method: required(text)?,
                 params: parse_json("params", json)?,
-                timeout: seconds(timeout)?,
+                opts: opts(timeout)?,
             },
             "notify" => Self::Notify {
                 method: required(text)?,
@@ -83,7 +92,7 @@ impl Op {
             "call_tool" => Self::CallTool {
                 name: required(text)?,
                 arguments: parse_json("arguments", json)?,
-                timeout: seconds(timeout)?,
+                opts: opts(timeout)?,
             },
             "list_resources" => Self::ListResources,
             "read_resource" => Self::ReadResource {
@@ -111,12 +120,8 @@ impl Op {
             Self::Request {
                 method,
                 params,
-                timeout,
-            } => {
-                client
-                    .request_with_timeout(&method, params, timeout)
-                    .await?
-            }
+                opts,
+            } => client.request_with(&method, params, opts).await?,
             Self::Notify { method, params } => {
                 client.notify(&method, params).await?;
                 return Ok(None);
@@ -129,12 +134,8 @@ impl Op {
             Self::CallTool {
                 name,
                 arguments,
-                timeout,
-            } => {
-                client
-                    .call_tool_with_timeout(&name, arguments, timeout)
-                    .await?
-            }
+                opts,
+            } => client.call_tool_with(&name, arguments, opts).await?,
             Self::ListResources => client.list_resources().await?,
             Self::ReadResource { uri } => client.read_resource(&uri).await?,
             Self::ListPrompts => client.list_prompts().await?,

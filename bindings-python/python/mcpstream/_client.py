@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from types import TracebackType
 from typing import Any, Dict, Mapping, Optional, Type
 
+from mcpstream import _hooks
 from mcpstream._native import NativeClient
 
 DEFAULT_MAX_RESPONSE_BYTES = 16 * 1024 * 1024
@@ -32,8 +34,23 @@ class _Base:
         close_timeout: float = 5.0,
         max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
         client_info: Optional[Mapping[str, Any]] = None,
+        on_session_expired: str = "raise",
+        on_sampling: Optional[_hooks.RequestHandler] = None,
+        on_elicitation: Optional[_hooks.RequestHandler] = None,
+        on_roots: Optional[_hooks.RequestHandler] = None,
+        on_notification: Optional[_hooks.NotificationHandler] = None,
+        on_session_change: Optional[_hooks.SessionChangeHandler] = None,
         standalone_stream: bool = True,
     ) -> None:
+        self._loop: Optional[asyncio.AbstractEventLoop] = None
+        get_loop = self._event_loop
+        hooks = (
+            None if on_sampling is None else _hooks.request(on_sampling, get_loop),
+            None if on_elicitation is None else _hooks.request(on_elicitation, get_loop),
+            None if on_roots is None else _hooks.request(on_roots, get_loop),
+            None if on_notification is None else _hooks.notification(on_notification, get_loop),
+            None if on_session_change is None else _hooks.session_change(on_session_change, get_loop),
+        )
         self._native = NativeClient(
             url,
             list((headers or {}).items()),
@@ -42,7 +59,15 @@ class _Base:
             int(max_response_bytes),
             _dumps(client_info),
             bool(standalone_stream),
+            on_session_expired,
+            hooks,
         )
+
+    def _event_loop(self) -> Optional[asyncio.AbstractEventLoop]:
+        return self._loop
+
+    def _progress(self, on_progress: Optional[_hooks.ProgressHandler]) -> Any:
+        return None if on_progress is None else _hooks.progress(on_progress, self._event_loop)
 
     @property
     def url(self) -> str:
@@ -96,10 +121,15 @@ class Client(_Base):
         return _loads(self._native.call("connect"))
 
     def request(
-        self, method: str, params: Optional[Mapping[str, Any]] = None, *, timeout: Optional[float] = None
+        self,
+        method: str,
+        params: Optional[Mapping[str, Any]] = None,
+        *,
+        timeout: Optional[float] = None,
+        on_progress: Optional[_hooks.ProgressHandler] = None,
     ) -> JSONDict:
         """Sends a JSON-RPC request and returns its ``result``."""
-        return _loads(self._native.call("request", method, _dumps(params), timeout))
+        return _loads(self._native.call("request", method, _dumps(params), timeout, self._progress(on_progress)))
 
     def notify(self, method: str, params: Optional[Mapping[str, Any]] = None) -> None:
         """Sends a JSON-RPC notification."""
@@ -113,10 +143,17 @@ class Client(_Base):
         return _loads(self._native.call("list_tools"))
 
     def call_tool(
-        self, name: str, arguments: Optional[Mapping[str, Any]] = None, *, timeout: Optional[float] = None
+        self,
+        name: str,
+        arguments: Optional[Mapping[str, Any]] = None,
+        *,
+        timeout: Optional[float] = None,
+        on_progress: Optional[_hooks.ProgressHandler] = None,
     ) -> JSONDict:
-        """Calls a tool. A tool's own failure is a result with ``isError: true``, not an exception."""
-        return _loads(self._native.call("call_tool", name, _dumps(arguments), timeout))
+        """Calls a tool. A tool's own failure is a result with ``isError: true``, not an exception.
+        ``on_progress`` receives the params of each progress notification for this call."""
+        progress = self._progress(on_progress)
+        return _loads(self._native.call("call_tool", name, _dumps(arguments), timeout, progress))
 
     def list_resources(self) -> JSONDict:
         return _loads(self._native.call("list_resources"))
@@ -157,12 +194,20 @@ class AsyncClient(_Base):
     """
 
     async def connect(self) -> JSONDict:
+        # Async handlers run on the loop that connected.
+        self._loop = asyncio.get_running_loop()
         return _loads(await self._native.call_async("connect"))
 
     async def request(
-        self, method: str, params: Optional[Mapping[str, Any]] = None, *, timeout: Optional[float] = None
+        self,
+        method: str,
+        params: Optional[Mapping[str, Any]] = None,
+        *,
+        timeout: Optional[float] = None,
+        on_progress: Optional[_hooks.ProgressHandler] = None,
     ) -> JSONDict:
-        return _loads(await self._native.call_async("request", method, _dumps(params), timeout))
+        progress = self._progress(on_progress)
+        return _loads(await self._native.call_async("request", method, _dumps(params), timeout, progress))
 
     async def notify(self, method: str, params: Optional[Mapping[str, Any]] = None) -> None:
         await self._native.call_async("notify", method, _dumps(params))
@@ -174,9 +219,15 @@ class AsyncClient(_Base):
         return _loads(await self._native.call_async("list_tools"))
 
     async def call_tool(
-        self, name: str, arguments: Optional[Mapping[str, Any]] = None, *, timeout: Optional[float] = None
+        self,
+        name: str,
+        arguments: Optional[Mapping[str, Any]] = None,
+        *,
+        timeout: Optional[float] = None,
+        on_progress: Optional[_hooks.ProgressHandler] = None,
     ) -> JSONDict:
-        return _loads(await self._native.call_async("call_tool", name, _dumps(arguments), timeout))
+        progress = self._progress(on_progress)
+        return _loads(await self._native.call_async("call_tool", name, _dumps(arguments), timeout, progress))
 
     async def list_resources(self) -> JSONDict:
         return _loads(await self._native.call_async("list_resources"))

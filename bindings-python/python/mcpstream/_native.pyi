@@ -15,6 +15,8 @@ class NativeClient:
         max_response_bytes: int,
         client_info_json: Optional[str],
         standalone_stream: bool,
+        on_session_expired: str,
+        hooks: Tuple[Any, Any, Any, Any, Any],
     ) -> NativeClient: ...
     @property
     def url(self) -> str: ...
@@ -30,6 +32,7 @@ class NativeClient:
         text: Optional[str] = None,
         json: Optional[str] = None,
         timeout: Optional[float] = None,
+        on_progress: Optional[Any] = None,
     ) -> Optional[str]: ...
     def call_async(
         self,
@@ -37,6 +40,7 @@ class NativeClient:
         text: Optional[str] = None,
         json: Optional[str] = None,
         timeout: Optional[float] = None,
+        on_progress: Optional[Any] = None,
     ) -> Any: ...
 
 def shutdown() -> None: ...
