@@ -83,6 +83,16 @@ pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
+/// `fut`, or `Error::Timeout` if it takes longer than `limit`.
+async fn within<T>(
+    limit: Duration,
+    fut: impl std::future::Future<Output = Result<T>>,
+) -> Result<T> {
+    tokio::time::timeout(limit, fut)
+        .await
+        .unwrap_or(Err(Error::Timeout { after: limit }))
+}
+
 /// Runs `fut` on the current runtime, or on the shared one outside any runtime (drop guards
 /// and `resume()` may run anywhere).
 pub(crate) fn spawn<F>(fut: F) -> AbortHandle
@@ -197,18 +207,15 @@ impl Client {
         let id = self.next_id();
         let body = Bytes::from(jsonrpc::request_body(&id, "initialize", Some(params)));
         // initialize is never cancelled (C6): a timeout abandons it without notifying.
-        let (headers, message) = tokio::time::timeout(opts.timeout, async {
+        let (headers, message) = within(opts.timeout, async {
             let (headers, reply) = self.inner.transport.post_request(&id, body, None).await?;
             let message = match reply {
                 Reply::Json(message) => message,
                 Reply::Stream(stream) => self.read_initialize_stream(&id, *stream).await?,
             };
-            Ok::<_, Error>((headers, message))
+            Ok((headers, message))
         })
-        .await
-        .unwrap_or(Err(Error::Timeout {
-            after: opts.timeout,
-        }))?;
+        .await?;
         let result = message.into_result()?;
         let session_id = headers
             .get(SESSION_ID_HEADER)
@@ -243,16 +250,12 @@ impl Client {
             "notifications/initialized",
             None,
         ));
-        let sent = tokio::time::timeout(
+        let transport = &self.inner.transport;
+        let sent = within(
             opts.timeout,
-            self.inner
-                .transport
-                .post_message(initialized, Some(&session)),
+            transport.post_message(initialized, Some(&session)),
         )
-        .await
-        .unwrap_or(Err(Error::Timeout {
-            after: opts.timeout,
-        }));
+        .await;
         if let Err(e) = sent {
             if e.is_session_expired() {
                 self.inner.session.clear_if_current(&session);
@@ -405,14 +408,8 @@ impl Client {
     pub async fn open_event_stream(&self) -> Result<Option<EventStream>> {
         let session = self.session();
         let limit = self.inner.options.timeout;
-        let outcome = tokio::time::timeout(
-            limit,
-            self.inner
-                .transport
-                .open_event_stream(session.as_deref(), None),
-        )
-        .await
-        .unwrap_or(Err(Error::Timeout { after: limit }));
+        let transport = &self.inner.transport;
+        let outcome = within(limit, transport.open_event_stream(session.as_deref(), None)).await;
         if let (Err(Error::SessionExpired { .. }), Some(s)) = (&outcome, &session) {
             self.expired(s);
         }
@@ -477,12 +474,8 @@ impl Client {
     pub(crate) async fn post_message(&self, body: Bytes) -> Result<()> {
         let session = self.session();
         let limit = self.inner.options.timeout;
-        let outcome = tokio::time::timeout(
-            limit,
-            self.inner.transport.post_message(body, session.as_deref()),
-        )
-        .await
-        .unwrap_or(Err(Error::Timeout { after: limit }));
+        let transport = &self.inner.transport;
+        let outcome = within(limit, transport.post_message(body, session.as_deref())).await;
         if let (Err(Error::SessionExpired { .. }), Some(s)) = (&outcome, &session) {
             self.expired(s);
         }
