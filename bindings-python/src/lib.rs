@@ -18,45 +18,23 @@ struct NativeClient {
     inner: mcpstream::Client,
 }
 
-fn options(
-    headers: Vec<(String, String)>,
-    timeout: f64,
-    close_timeout: f64,
-    max_response_bytes: usize,
-    client_info_json: Option<String>,
-    standalone_stream: bool,
-    on_session_expired: &str,
-) -> Result<ClientOptions, Error> {
-    let policy = match on_session_expired {
-        "raise" => SessionExpiryPolicy::Raise,
-        "reinitialize" => SessionExpiryPolicy::Reinitialize,
-        "retry" => SessionExpiryPolicy::ReinitializeAndRetry,
-        other => {
-            return Err(Error::InvalidArgument {
-                message: format!("on_session_expired must be \"raise\", \"reinitialize\" or \"retry\", not {other:?}"),
-            })
-        }
-    };
-    let positive = |name: &str, secs: f64| -> Result<Duration, Error> {
-        ops::seconds(Some(secs))?
-            .filter(|d| !d.is_zero())
-            .ok_or_else(|| Error::InvalidArgument {
-                message: format!("{name} must be a positive number of seconds"),
-            })
-    };
-    let mut opts = ClientOptions::default()
-        .timeout(positive("timeout", timeout)?)
-        .close_timeout(positive("close_timeout", close_timeout)?)
-        .max_response_bytes(max_response_bytes)
-        .standalone_stream(standalone_stream)
-        .on_session_expired(policy);
-    opts.headers = headers;
-    if let Some(info) = client_info_json {
-        opts.client_info = serde_json::from_str(&info).map_err(|e| Error::InvalidArgument {
-            message: format!("client_info: {e}"),
-        })?;
+fn expiry_policy(name: &str) -> Result<SessionExpiryPolicy, Error> {
+    match name {
+        "raise" => Ok(SessionExpiryPolicy::Raise),
+        "reinitialize" => Ok(SessionExpiryPolicy::Reinitialize),
+        "retry" => Ok(SessionExpiryPolicy::ReinitializeAndRetry),
+        other => Err(Error::InvalidArgument {
+            message: format!("on_session_expired must be \"raise\", \"reinitialize\" or \"retry\", not {other:?}"),
+        }),
     }
-    Ok(opts)
+}
+
+fn positive_seconds(name: &str, secs: f64) -> Result<Duration, Error> {
+    ops::seconds(Some(secs))?
+        .filter(|d| !d.is_zero())
+        .ok_or_else(|| Error::InvalidArgument {
+            message: format!("{name} must be a positive number of seconds"),
+        })
 }
 
 #[pymethods]
@@ -77,16 +55,20 @@ impl NativeClient {
         hooks: hooks::Hooks,
     ) -> PyResult<Self> {
         let build = || {
-            let opts = options(
-                headers,
-                timeout,
-                close_timeout,
-                max_response_bytes,
-                client_info_json,
-                standalone_stream,
-                on_session_expired,
-            )?
-            .handlers(hooks::handlers(hooks));
+            let mut opts = ClientOptions::default()
+                .timeout(positive_seconds("timeout", timeout)?)
+                .close_timeout(positive_seconds("close_timeout", close_timeout)?)
+                .max_response_bytes(max_response_bytes)
+                .standalone_stream(standalone_stream)
+                .on_session_expired(expiry_policy(on_session_expired)?)
+                .handlers(hooks::handlers(hooks));
+            opts.headers = headers;
+            if let Some(info) = client_info_json {
+                opts.client_info =
+                    serde_json::from_str(&info).map_err(|e| Error::InvalidArgument {
+                        message: format!("client_info: {e}"),
+                    })?;
+            }
             mcpstream::Client::with_options(url, opts)
         };
         build()

@@ -4,7 +4,7 @@
 
 use crate::client::{self, CloseOutcome};
 use crate::error::Result;
-use crate::options::ClientOptions;
+use crate::options::{ClientOptions, RequestOptions};
 use crate::session::Session;
 use once_cell::sync::Lazy;
 use serde_json::Value;
@@ -132,6 +132,31 @@ impl Client {
     ) -> Result<Value> {
         let method = method.to_owned();
         blocking!(self, |c| c.request_with_timeout(&method, params, timeout))
+    }
+
+    pub fn request_with(
+        &self,
+        method: &str,
+        params: Option<Value>,
+        opts: RequestOptions,
+    ) -> Result<Value> {
+        let method = method.to_owned();
+        blocking!(self, |c| c.request_with(&method, params, opts))
+    }
+
+    pub fn call_tool_with(
+        &self,
+        name: &str,
+        arguments: Option<Value>,
+        opts: RequestOptions,
+    ) -> Result<Value> {
+        let name = name.to_owned();
+        blocking!(self, |c| c.call_tool_with(&name, arguments, opts))
+    }
+
+    /// Adopts a known session without `initialize`; see [`client::Client::resume`].
+    pub fn resume(&self, session_id: &str, protocol_version: &str) -> Result<()> {
+        self.inner.resume(session_id, protocol_version)
     }
 
     pub fn notify(&self, method: &str, params: Option<Value>) -> Result<()> {
