@@ -1,0 +1,61 @@
+# frozen_string_literal: true
+
+require "minitest/autorun"
+require "net/http"
+require "json"
+require "timeout"
+require "mcpstream"
+
+REPO = File.expand_path("../..", __dir__)
+
+# The suite checks the installed gem, not the build tree.
+native = $LOADED_FEATURES.grep(/mcpstream_native/).first
+abort "mcpstream_native not loaded from GEM_HOME: #{native}" unless ENV["GEM_HOME"] && native&.start_with?(ENV["GEM_HOME"])
+
+# A running mcpstream-testserver and its admin routes.
+class RefServer
+  attr_reader :url
+
+  def initialize(*flags)
+    binary = ENV.fetch("MCPSTREAM_TESTSERVER", File.join(REPO, "target/debug/mcpstream-testserver"))
+    @io = IO.popen([binary, "--port", "0", *flags])
+    @url = @io.gets.to_s.strip
+    raise "reference server did not start: #{@url.inspect}" unless @url.start_with?("http://127.0.0.1:")
+  end
+
+  def admin(verb, path, body = nil)
+    uri = URI(@url.sub(%r{/mcp\z}, path))
+    request = verb == :get ? Net::HTTP::Get.new(uri) : Net::HTTP::Post.new(uri, "content-type" => "application/json")
+    request.body = JSON.generate(body) if body
+    response = Net::HTTP.start(uri.host, uri.port, read_timeout: 5) { |http| http.request(request) }
+    response.body.to_s.empty? ? nil : JSON.parse(response.body)
+  end
+
+  def requests = admin(:get, "/_admin/requests")
+  def posts(rpc_method) = requests.select { |r| r["method"] == "POST" && r["body"].is_a?(Hash) && r["body"]["method"] == rpc_method }
+  def with_method(verb) = requests.select { |r| r["method"] == verb }
+  def expire_sessions = admin(:post, "/_admin/expire")["expired"]
+  def sessions = admin(:get, "/_admin/sessions")["sessions"]
+  def script(**script) = admin(:post, "/_admin/script", script)
+
+  def stop
+    Process.kill("KILL", @io.pid)
+    @io.close
+  rescue Errno::ESRCH, IOError
+    nil
+  end
+end
+
+module ServerTest
+  def setup
+    @servers = []
+  end
+
+  def teardown
+    @servers.each(&:stop)
+  end
+
+  def server(*flags)
+    RefServer.new(*flags).tap { |s| @servers << s }
+  end
+end
