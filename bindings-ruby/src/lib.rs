@@ -2,16 +2,19 @@
 //! and releases the GVL while waiting; the protocol logic stays in the core crate.
 
 mod errors;
+mod jobs;
 mod wait;
 
 use magnus::{function, method, prelude::*, Error, RModule, Ruby};
 use mcpstream::{ClientOptions, RequestOptions, SessionExpiryPolicy};
 use serde_json::Value;
+use std::sync::Arc;
 use std::time::Duration;
 
 #[magnus::wrap(class = "MCPStream::NativeClient", free_immediately, size)]
 struct NativeClient {
     inner: mcpstream::Client,
+    jobs: Arc<jobs::Jobs>,
 }
 
 fn invalid(message: impl Into<String>) -> mcpstream::Error {
@@ -35,6 +38,8 @@ fn json(what: &str, text: Option<String>) -> Result<Option<Value>, mcpstream::Er
     .transpose()
 }
 
+/// `(headers, timeout, close_timeout, max_response_bytes, client_info_json,
+/// standalone_stream, on_session_expired, handler kinds)`.
 type Config = (
     Vec<(String, String)>,
     f64,
@@ -43,12 +48,22 @@ type Config = (
     Option<String>,
     bool,
     String,
+    Vec<String>,
 );
 
 impl NativeClient {
     fn new(ruby: &Ruby, url: String, config: Config) -> Result<Self, Error> {
-        let (headers, timeout, close_timeout, max_response_bytes, client_info, standalone, policy) =
-            config;
+        let (
+            headers,
+            timeout,
+            close_timeout,
+            max_response_bytes,
+            client_info,
+            standalone,
+            policy,
+            kinds,
+        ) = config;
+        let jobs = jobs::Jobs::new();
         let build = || -> mcpstream::Result<Self> {
             let positive = |name: &str, s: f64| {
                 seconds(name, Some(s))?
@@ -70,13 +85,15 @@ impl NativeClient {
                 .close_timeout(positive("close_timeout", close_timeout)?)
                 .max_response_bytes(max_response_bytes)
                 .standalone_stream(standalone)
-                .on_session_expired(policy);
+                .on_session_expired(policy)
+                .handlers(jobs.handlers(&kinds));
             opts.headers = headers;
             if let Some(info) = json("client_info", client_info)? {
                 opts.client_info = info;
             }
             Ok(Self {
                 inner: mcpstream::Client::with_options(&url, opts)?,
+                jobs: jobs.clone(),
             })
         };
         build().map_err(|e| errors::to_ruby(ruby, e))
@@ -96,7 +113,19 @@ impl NativeClient {
             .map(|s| s.initialize_result.to_string())
     }
 
+    /// The next handler job for the client's Ruby dispatcher thread, or nil after a short wait.
+    fn next_job(ruby: &Ruby, rb_self: &Self) -> Result<Option<jobs::Job>, Error> {
+        let job = wait::without_gvl(|| rb_self.jobs.take(wait::SLICE * 4)).flatten();
+        ruby.thread_check_ints()?;
+        Ok(job)
+    }
+
+    fn answer(&self, id: u64, ok: bool, json: Option<String>, code: i64, message: String) {
+        self.jobs.answer(id, (ok, json, code, message));
+    }
+
     /// Runs one operation with the GVL released; returns JSON text (or the close outcome).
+    /// `progress_block` names the Ruby block (kept by the dispatcher) that gets progress.
     fn call(
         ruby: &Ruby,
         rb_self: &Self,
@@ -104,6 +133,7 @@ impl NativeClient {
         text: Option<String>,
         params: Option<String>,
         timeout: Option<f64>,
+        progress_block: Option<u64>,
     ) -> Result<Option<String>, Error> {
         let client = rb_self.inner.clone();
         let prepared = (|| -> mcpstream::Result<_> {
@@ -114,8 +144,10 @@ impl NativeClient {
             text.clone()
                 .ok_or_else(|| invalid(format!("{op} needs a name")))
         };
+        let on_progress = progress_block.map(|id| rb_self.jobs.progress(id));
         let opts = RequestOptions {
             timeout,
+            on_progress,
             ..RequestOptions::default()
         };
         let to_text = |v: Value| Some(v.to_string());
@@ -124,7 +156,7 @@ impl NativeClient {
                 wait::block_on(ruby, $fut)
             };
         }
-        match op.as_str() {
+        let outcome = match op.as_str() {
             "connect" => run!(async move { client.connect().await.map(to_text) }),
             "request" => {
                 let method = name().map_err(|e| errors::to_ruby(ruby, e))?;
@@ -165,7 +197,11 @@ impl NativeClient {
                 ruby,
                 invalid(format!("unknown operation {other:?}")),
             )),
+        };
+        if let Some(id) = progress_block {
+            rb_self.jobs.end_progress(id);
         }
+        outcome
     }
 }
 
@@ -183,7 +219,9 @@ fn init(ruby: &Ruby) -> Result<(), Error> {
         "initialize_result_json",
         method!(NativeClient::initialize_result_json, 0),
     )?;
-    class.define_method("call", method!(NativeClient::call, 4))?;
+    class.define_method("call", method!(NativeClient::call, 5))?;
+    class.define_method("next_job", method!(NativeClient::next_job, 0))?;
+    class.define_method("answer", method!(NativeClient::answer, 5))?;
     module.const_set("NATIVE_VERSION", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }
