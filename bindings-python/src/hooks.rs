@@ -7,23 +7,12 @@ use crate::gate;
 use mcpstream::handlers::{
     Handlers, NotificationHandler, ProgressHandler, RequestHandler, SessionChangeHandler,
 };
-use mcpstream::Error;
+use mcpstream::ops::{handler_result, internal_error, HandlerAnswer};
 use pyo3::prelude::*;
 use serde_json::Value;
 use std::sync::Arc;
 
-const INTERNAL_ERROR: i64 = -32603;
-
-fn internal(message: impl Into<String>) -> Error {
-    Error::Rpc {
-        code: INTERNAL_ERROR,
-        message: message.into(),
-        data: None,
-    }
-}
-
-/// The adapter returns `(ok, json, code, message)`: the result as JSON text when `ok`, else a
-/// JSON-RPC error (with `json` as its data, if any).
+/// The adapter returns a [`HandlerAnswer`]: `(ok, json, code, message)`.
 fn request_handler(callable: Py<PyAny>) -> RequestHandler {
     let callable = Arc::new(callable);
     Arc::new(move |params: Option<Value>| {
@@ -31,25 +20,16 @@ fn request_handler(callable: Py<PyAny>) -> RequestHandler {
         Box::pin(async move {
             let text = params.map(|p| p.to_string());
             let called = tokio::task::spawn_blocking(move || {
-                gate::with_python(|py| -> PyResult<(bool, Option<String>, i64, String)> {
+                gate::with_python(|py| -> PyResult<HandlerAnswer> {
                     callable.bind(py).call1((text,))?.extract()
                 })
             })
             .await;
-            let parse = |json: &str| serde_json::from_str::<Value>(json);
             match called {
-                Ok(Some(Ok((true, Some(json), _, _)))) => {
-                    parse(&json).map_err(|e| internal(format!("handler result is not JSON: {e}")))
-                }
-                Ok(Some(Ok((false, data, code, message)))) => Err(Error::Rpc {
-                    code,
-                    message,
-                    data: data.and_then(|d| parse(&d).ok()),
-                }),
-                Ok(Some(Ok((true, None, _, _)))) => Err(internal("handler returned no result")),
-                Ok(Some(Err(e))) => Err(internal(format!("handler failed: {e}"))),
-                Ok(None) => Err(internal("the Python interpreter is shutting down")),
-                Err(_) => Err(internal("handler task failed")),
+                Ok(Some(Ok(answer))) => handler_result(answer),
+                Ok(Some(Err(e))) => Err(internal_error(format!("handler failed: {e}"))),
+                Ok(None) => Err(internal_error("the Python interpreter is shutting down")),
+                Err(_) => Err(internal_error("handler task failed")),
             }
         })
     })

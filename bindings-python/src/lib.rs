@@ -5,36 +5,15 @@ mod bridge;
 mod errors;
 mod gate;
 mod hooks;
-mod ops;
 mod wait;
 
-use mcpstream::{ClientOptions, Error, SessionExpiryPolicy};
-use ops::Op;
+use mcpstream::ops::{parse_json, positive_seconds, Op};
+use mcpstream::ClientOptions;
 use pyo3::prelude::*;
-use std::time::Duration;
 
 #[pyclass(frozen, module = "mcpstream._native")]
 struct NativeClient {
     inner: mcpstream::Client,
-}
-
-fn expiry_policy(name: &str) -> Result<SessionExpiryPolicy, Error> {
-    match name {
-        "raise" => Ok(SessionExpiryPolicy::Raise),
-        "reinitialize" => Ok(SessionExpiryPolicy::Reinitialize),
-        "retry" => Ok(SessionExpiryPolicy::ReinitializeAndRetry),
-        other => Err(Error::InvalidArgument {
-            message: format!("on_session_expired must be \"raise\", \"reinitialize\" or \"retry\", not {other:?}"),
-        }),
-    }
-}
-
-fn positive_seconds(name: &str, secs: f64) -> Result<Duration, Error> {
-    ops::seconds(Some(secs))?
-        .filter(|d| !d.is_zero())
-        .ok_or_else(|| Error::InvalidArgument {
-            message: format!("{name} must be a positive number of seconds"),
-        })
 }
 
 #[pymethods]
@@ -60,14 +39,11 @@ impl NativeClient {
                 .close_timeout(positive_seconds("close_timeout", close_timeout)?)
                 .max_response_bytes(max_response_bytes)
                 .standalone_stream(standalone_stream)
-                .on_session_expired(expiry_policy(on_session_expired)?)
+                .on_session_expired(on_session_expired.parse()?)
                 .handlers(hooks::handlers(hooks));
             opts.headers = headers;
-            if let Some(info) = client_info_json {
-                opts.client_info =
-                    serde_json::from_str(&info).map_err(|e| Error::InvalidArgument {
-                        message: format!("client_info: {e}"),
-                    })?;
+            if let Some(info) = parse_json("client_info", client_info_json)? {
+                opts.client_info = info;
             }
             mcpstream::Client::with_options(url, opts)
         };

@@ -5,7 +5,7 @@
 use mcpstream::handlers::{
     Handlers, NotificationHandler, ProgressHandler, RequestHandler, SessionChangeHandler,
 };
-use mcpstream::Error;
+use mcpstream::ops::{handler_result, internal_error, HandlerAnswer};
 use serde_json::Value;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -14,7 +14,6 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::oneshot;
 
-const INTERNAL_ERROR: i64 = -32603;
 /// A request handler the Ruby side never answers must not hold the server's request forever.
 const ANSWER_TIMEOUT: Duration = Duration::from_secs(300);
 
@@ -26,8 +25,7 @@ pub type Job = (
     Option<String>,
     Option<String>,
 );
-/// `(ok, json, code, message)`: a request handler's answer.
-pub type Answer = (bool, Option<String>, i64, String);
+pub type Answer = HandlerAnswer;
 
 pub struct Jobs {
     tx: Sender<Job>,
@@ -86,27 +84,13 @@ impl Jobs {
                     waiting.insert(id, tx);
                     id
                 };
-                let internal = |m: String| Error::Rpc {
-                    code: INTERNAL_ERROR,
-                    message: m,
-                    data: None,
-                };
                 let answer = tokio::time::timeout(ANSWER_TIMEOUT, rx).await;
                 lock(&jobs.waiting).remove(&id);
                 match answer {
-                    Ok(Ok((true, Some(json), _, _))) => serde_json::from_str(&json)
-                        .map_err(|e| internal(format!("handler result is not JSON: {e}"))),
-                    Ok(Ok((false, data, code, message))) => Err(Error::Rpc {
-                        code,
-                        message,
-                        data: data.and_then(|d| serde_json::from_str(&d).ok()),
-                    }),
-                    Ok(Ok((true, None, _, _))) => {
-                        Err(internal("handler returned no result".into()))
-                    }
-                    Ok(Err(_)) | Err(_) => {
-                        Err(internal(format!("the Ruby {kind} handler did not answer")))
-                    }
+                    Ok(Ok(answer)) => handler_result(answer),
+                    Ok(Err(_)) | Err(_) => Err(internal_error(format!(
+                        "the Ruby {kind} handler did not answer"
+                    ))),
                 }
             })
         })

@@ -6,36 +6,14 @@ mod jobs;
 mod wait;
 
 use magnus::{function, method, prelude::*, Error, RModule, Ruby};
-use mcpstream::{ClientOptions, RequestOptions, SessionExpiryPolicy};
-use serde_json::Value;
+use mcpstream::ops::{parse_json, positive_seconds, Op};
+use mcpstream::ClientOptions;
 use std::sync::Arc;
-use std::time::Duration;
 
 #[magnus::wrap(class = "MCPStream::NativeClient", free_immediately, size)]
 struct NativeClient {
     inner: mcpstream::Client,
     jobs: Arc<jobs::Jobs>,
-}
-
-fn invalid(message: impl Into<String>) -> mcpstream::Error {
-    mcpstream::Error::InvalidArgument {
-        message: message.into(),
-    }
-}
-
-fn seconds(name: &str, secs: Option<f64>) -> Result<Option<Duration>, mcpstream::Error> {
-    secs.map(|s| {
-        Duration::try_from_secs_f64(s)
-            .map_err(|_| invalid(format!("{name} must be a non-negative number of seconds")))
-    })
-    .transpose()
-}
-
-fn json(what: &str, text: Option<String>) -> Result<Option<Value>, mcpstream::Error> {
-    text.map(|t| {
-        serde_json::from_str(&t).map_err(|e| invalid(format!("{what} is not valid JSON: {e}")))
-    })
-    .transpose()
 }
 
 /// `(headers, timeout, close_timeout, max_response_bytes, client_info_json,
@@ -65,30 +43,15 @@ impl NativeClient {
         ) = config;
         let jobs = jobs::Jobs::new();
         let build = || -> mcpstream::Result<Self> {
-            let positive = |name: &str, s: f64| {
-                seconds(name, Some(s))?
-                    .filter(|d| !d.is_zero())
-                    .ok_or_else(|| invalid(format!("{name} must be positive")))
-            };
-            let policy = match policy.as_str() {
-                "raise" => SessionExpiryPolicy::Raise,
-                "reinitialize" => SessionExpiryPolicy::Reinitialize,
-                "retry" => SessionExpiryPolicy::ReinitializeAndRetry,
-                other => {
-                    return Err(invalid(format!(
-                        "on_session_expired must be :raise, :reinitialize or :retry, not {other:?}"
-                    )))
-                }
-            };
             let mut opts = ClientOptions::default()
-                .timeout(positive("timeout", timeout)?)
-                .close_timeout(positive("close_timeout", close_timeout)?)
+                .timeout(positive_seconds("timeout", timeout)?)
+                .close_timeout(positive_seconds("close_timeout", close_timeout)?)
                 .max_response_bytes(max_response_bytes)
                 .standalone_stream(standalone)
-                .on_session_expired(policy)
+                .on_session_expired(policy.parse()?)
                 .handlers(jobs.handlers(&kinds));
             opts.headers = headers;
-            if let Some(info) = json("client_info", client_info)? {
+            if let Some(info) = parse_json("client_info", client_info)? {
                 opts.client_info = info;
             }
             Ok(Self {
@@ -135,68 +98,10 @@ impl NativeClient {
         timeout: Option<f64>,
         progress_block: Option<u64>,
     ) -> Result<Option<String>, Error> {
-        let client = rb_self.inner.clone();
-        let prepared = (|| -> mcpstream::Result<_> {
-            Ok((json("params", params)?, seconds("timeout", timeout)?))
-        })();
-        let (params, timeout) = prepared.map_err(|e| errors::to_ruby(ruby, e))?;
-        let name = || {
-            text.clone()
-                .ok_or_else(|| invalid(format!("{op} needs a name")))
-        };
         let on_progress = progress_block.map(|id| rb_self.jobs.progress(id));
-        let opts = RequestOptions {
-            timeout,
-            on_progress,
-            ..RequestOptions::default()
-        };
-        let to_text = |v: Value| Some(v.to_string());
-        macro_rules! run {
-            ($fut:expr) => {
-                wait::block_on(ruby, $fut)
-            };
-        }
-        let outcome = match op.as_str() {
-            "connect" => run!(async move { client.connect().await.map(to_text) }),
-            "request" => {
-                let method = name().map_err(|e| errors::to_ruby(ruby, e))?;
-                run!(async move {
-                    client
-                        .request_with(&method, params, opts)
-                        .await
-                        .map(to_text)
-                })
-            }
-            "notify" => {
-                let method = name().map_err(|e| errors::to_ruby(ruby, e))?;
-                run!(async move { client.notify(&method, params).await.map(|_| None) })
-            }
-            "ping" => run!(async move { client.ping().await.map(|_| None) }),
-            "list_tools" => run!(async move { client.list_tools().await.map(to_text) }),
-            "call_tool" => {
-                let tool = name().map_err(|e| errors::to_ruby(ruby, e))?;
-                run!(async move {
-                    client
-                        .call_tool_with(&tool, params, opts)
-                        .await
-                        .map(to_text)
-                })
-            }
-            "list_resources" => run!(async move { client.list_resources().await.map(to_text) }),
-            "read_resource" => {
-                let uri = name().map_err(|e| errors::to_ruby(ruby, e))?;
-                run!(async move { client.read_resource(&uri).await.map(to_text) })
-            }
-            "list_prompts" => run!(async move { client.list_prompts().await.map(to_text) }),
-            "get_prompt" => {
-                let prompt = name().map_err(|e| errors::to_ruby(ruby, e))?;
-                run!(async move { client.get_prompt(&prompt, params).await.map(to_text) })
-            }
-            "close" => run!(async move { Ok(Some(client.close().await.as_str().to_owned())) }),
-            other => Err(errors::to_ruby(
-                ruby,
-                invalid(format!("unknown operation {other:?}")),
-            )),
+        let outcome = match Op::parse(&op, text, params, timeout, on_progress) {
+            Ok(op) => wait::block_on(ruby, op.run(rb_self.inner.clone())),
+            Err(e) => Err(errors::to_ruby(ruby, e)),
         };
         if let Some(id) = progress_block {
             rb_self.jobs.end_progress(id);

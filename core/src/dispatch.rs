@@ -4,13 +4,10 @@
 
 use crate::client::{lock, spawn, Client};
 use crate::error::Error;
-use crate::jsonrpc::{Incoming, RequestId};
+use crate::jsonrpc::{Incoming, RequestId, INTERNAL_ERROR, METHOD_NOT_FOUND};
 use crate::request::token_key;
 use bytes::Bytes;
 use serde_json::{json, Value};
-
-const METHOD_NOT_FOUND: i64 = -32601;
-const INTERNAL_ERROR: i64 = -32603;
 
 impl Client {
     pub(crate) fn dispatch(&self, message: Incoming) {

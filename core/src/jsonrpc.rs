@@ -4,6 +4,11 @@ use crate::error::{Error, Result};
 use serde_json::{json, Map, Value};
 use std::fmt;
 
+/// The JSON-RPC error code for an unknown method.
+pub const METHOD_NOT_FOUND: i64 = -32601;
+/// The JSON-RPC error code for a failure inside the answering side.
+pub const INTERNAL_ERROR: i64 = -32603;
+
 /// A request id. The client only mints integers, but servers may use strings for their own
 /// requests, so both are kept exactly as received.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]

@@ -21,6 +21,7 @@ mod dispatch;
 mod error;
 pub mod handlers;
 pub mod jsonrpc;
+pub mod ops;
 mod options;
 mod request;
 pub mod session;

@@ -32,6 +32,24 @@ pub enum SessionExpiryPolicy {
     ReinitializeAndRetry,
 }
 
+impl std::str::FromStr for SessionExpiryPolicy {
+    type Err = crate::Error;
+
+    /// The names the bindings use: `raise`, `reinitialize`, `retry`.
+    fn from_str(name: &str) -> Result<Self, Self::Err> {
+        match name {
+            "raise" => Ok(Self::Raise),
+            "reinitialize" => Ok(Self::Reinitialize),
+            "retry" => Ok(Self::ReinitializeAndRetry),
+            other => Err(crate::Error::InvalidArgument {
+                message: format!(
+                    "on_session_expired must be raise, reinitialize or retry, not {other:?}"
+                ),
+            }),
+        }
+    }
+}
+
 /// How the client resumes a broken SSE stream (GET with `Last-Event-ID`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ReconnectPolicy {
