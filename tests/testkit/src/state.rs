@@ -173,7 +173,7 @@ impl State {
     /// Sends a message on every standalone GET stream of every session. Returns how many
     /// streams received it.
     pub fn push(&self, message: &Value) -> usize {
-        let event = format!("id: g_{}\ndata: {message}\n\n", self.next_event_id());
+        let event = self.standalone_event(message);
         lock(&self.sessions)
             .values()
             .map(|s| s.stream.send(event.clone()).unwrap_or(0))
@@ -182,10 +182,15 @@ impl State {
 
     /// Like `push`, for one session only.
     pub(crate) fn push_to(&self, session: &str, message: &Value) -> usize {
-        let event = format!("id: g_{}\ndata: {message}\n\n", self.next_event_id());
+        let event = self.standalone_event(message);
         lock(&self.sessions)
             .get(session)
             .map_or(0, |s| s.stream.send(event).unwrap_or(0))
+    }
+
+    /// Events on standalone streams have `g_` ids: they are not logged for replay.
+    fn standalone_event(&self, message: &Value) -> String {
+        format!("id: g_{}\ndata: {message}\n\n", self.next_event_id())
     }
 
     pub(crate) fn record(&self, request: RecordedRequest) {
