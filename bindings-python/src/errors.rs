@@ -1,7 +1,7 @@
 //! Core errors become the exception classes defined in `mcpstream/errors.py`, so Python code
 //! gets real classes with docstrings and attributes, created in Python and raised from Rust.
 
-use mcpstream::Error;
+use mcpstream::{Error, HttpErrorKind};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
@@ -38,8 +38,10 @@ fn build(py: Python<'_>, error: &Error) -> PyResult<PyErr> {
             kwargs.set_item("body", body)?;
             "HTTPError"
         }
-        Error::SessionExpired { session_id } => {
+        Error::SessionExpired { session_id, status } => {
             kwargs.set_item("session_id", session_id)?;
+            kwargs.set_item("status", status)?;
+            kwargs.set_item("error_type", HttpErrorKind::from_status(*status).as_str())?;
             "SessionExpiredError"
         }
         Error::Rpc {

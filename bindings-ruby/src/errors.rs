@@ -2,7 +2,7 @@
 
 use magnus::value::ReprValue;
 use magnus::{kwargs, prelude::*, Exception, ExceptionClass, RModule, Ruby};
-use mcpstream::Error;
+use mcpstream::{Error, HttpErrorKind};
 
 fn class(ruby: &Ruby, name: &str) -> Result<ExceptionClass, magnus::Error> {
     let module: RModule = ruby.class_object().const_get("MCPStream")?;
@@ -22,8 +22,15 @@ fn build(ruby: &Ruby, error: &Error) -> Result<magnus::Error, magnus::Error> {
             message,
             kwargs!("status" => *status, "error_type" => kind.as_str(), "body" => body.as_str()),
         ))?,
-        Error::SessionExpired { session_id } => class(ruby, "SessionExpiredError")?
-            .new_instance((message, kwargs!("session_id" => session_id.as_str())))?,
+        Error::SessionExpired { session_id, status } => class(ruby, "SessionExpiredError")?
+            .new_instance((
+                message,
+                kwargs!(
+                    "session_id" => session_id.as_str(),
+                    "status" => *status,
+                    "error_type" => HttpErrorKind::from_status(*status).as_str()
+                ),
+            ))?,
         Error::Rpc { code, message: rpc_message, data } => class(ruby, "RPCError")?.new_instance((
             message,
             kwargs!("code" => *code, "rpc_message" => rpc_message.as_str(), "data_json" => data.as_ref().map(|d| d.to_string())),

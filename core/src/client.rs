@@ -396,10 +396,15 @@ impl Client {
         match tokio::time::timeout(limit, self.inner.transport.delete(&session)).await {
             Err(_) => CloseOutcome::Failed(Error::Timeout { after: limit }),
             Ok(Err(e)) => CloseOutcome::Failed(e),
-            Ok(Ok(200..=299)) => CloseOutcome::Terminated,
-            Ok(Ok(405)) => CloseOutcome::NotSupported,
-            Ok(Ok(404)) => CloseOutcome::AlreadyGone,
-            Ok(Ok(status)) => CloseOutcome::Failed(session::error_for_status(status, b"", None)),
+            Ok(Ok((200..=299, _))) => CloseOutcome::Terminated,
+            Ok(Ok((405, _))) => CloseOutcome::NotSupported,
+            // A 404, or a 400 that says the session is unknown: the server forgot it already.
+            Ok(Ok((status, body))) => {
+                match session::error_for_status(status, &body, Some(&session)) {
+                    Error::SessionExpired { .. } => CloseOutcome::AlreadyGone,
+                    other => CloseOutcome::Failed(other),
+                }
+            }
         }
     }
 

@@ -3,6 +3,7 @@
 //! blocks nothing), its notifications reach progress listeners and the notification handler.
 
 use crate::client::{lock, spawn, Client};
+use crate::elicitation;
 use crate::error::Error;
 use crate::jsonrpc::{Incoming, RequestId, INTERNAL_ERROR, METHOD_NOT_FOUND};
 use crate::request::token_key;
@@ -53,9 +54,18 @@ impl Client {
         // Registered before the task can finish and unregister itself.
         let mut running = lock(&self.inner.server_requests);
         let task = spawn(async move {
+            let form = match method.as_str() {
+                "elicitation/create" => elicitation::requested_properties(params.as_ref()),
+                _ => None,
+            };
             let outcome = match (method.as_str(), handler) {
                 ("ping", _) => Ok(json!({})),
-                (_, Some(handler)) => handler(params).await,
+                (_, Some(handler)) => handler(params).await.map(|mut answer| {
+                    if let Some(properties) = &form {
+                        elicitation::apply_defaults(properties, &mut answer);
+                    }
+                    answer
+                }),
                 _ => Err(Error::Rpc {
                     code: METHOD_NOT_FOUND,
                     message: format!("method not found: {method}"),

@@ -85,9 +85,10 @@ pub enum Error {
         kind: HttpErrorKind,
         body: String,
     },
-    /// A 404 to a request that carried this session id: the server no longer knows the session.
-    /// Local session state has been cleared; a fresh `connect()` starts a new one.
-    SessionExpired { session_id: String },
+    /// The server no longer knows the session this request carried: a 404, or a 400 whose body
+    /// says the session id was refused (servers that depart from the spec). Local session state
+    /// has been cleared; a fresh `connect()` starts a new one.
+    SessionExpired { session_id: String, status: u16 },
     /// The server answered with a JSON-RPC error object.
     Rpc {
         code: i64,
@@ -121,20 +122,19 @@ impl Error {
         }
     }
 
-    /// The HTTP status behind the error, if any. A session expiry is a 404.
+    /// The HTTP status behind the error, if any.
     pub fn status(&self) -> Option<u16> {
         match self {
-            Self::Http { status, .. } => Some(*status),
-            Self::SessionExpired { .. } => Some(404),
+            Self::Http { status, .. } | Self::SessionExpired { status, .. } => Some(*status),
             _ => None,
         }
     }
 
-    /// The kind of HTTP failure, if any. A session expiry is `NotFound`.
+    /// The kind of HTTP failure, if any.
     pub fn http_kind(&self) -> Option<HttpErrorKind> {
         match self {
             Self::Http { kind, .. } => Some(*kind),
-            Self::SessionExpired { .. } => Some(HttpErrorKind::NotFound),
+            Self::SessionExpired { status, .. } => Some(HttpErrorKind::from_status(*status)),
             _ => None,
         }
     }
@@ -158,9 +158,9 @@ impl fmt::Display for Error {
                 }
                 Ok(())
             }
-            Self::SessionExpired { .. } => write!(
+            Self::SessionExpired { status, .. } => write!(
                 f,
-                "session expired: the server answered 404 for this session; connect again to start a new one"
+                "session expired: the server answered {status} for this session; connect again to start a new one"
             ),
             Self::Rpc { code, message, .. } => write!(f, "JSON-RPC error {code}: {message}"),
             Self::Protocol { message } => write!(f, "protocol error: {message}"),
@@ -181,6 +181,7 @@ mod tests {
     fn session_expiry_reads_as_a_404_not_found() {
         let e = Error::SessionExpired {
             session_id: "abc".into(),
+            status: 404,
         };
         assert_eq!(e.status(), Some(404));
         assert_eq!(e.http_kind(), Some(HttpErrorKind::NotFound));

@@ -18,6 +18,7 @@
 pub mod blocking;
 mod client;
 mod dispatch;
+mod elicitation;
 mod error;
 pub mod handlers;
 pub mod jsonrpc;

@@ -101,10 +101,10 @@ impl Client {
         };
         let body = Bytes::from(jsonrpc::request_body(&id, method, params));
         let (session, first) = self.attempt(&id, body.clone(), &opts).await;
-        let Err(Error::SessionExpired { session_id }) = first else {
+        let Err(Error::SessionExpired { session_id, status }) = first else {
             return first;
         };
-        let expired_error = Error::SessionExpired { session_id };
+        let expired_error = Error::SessionExpired { session_id, status };
         let Some(expired) = session else {
             return Err(expired_error);
         };

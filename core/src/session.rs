@@ -90,20 +90,47 @@ pub(crate) fn validate_protocol_version(result: &Value) -> Result<String, Error>
 
 /// Maps a non-2xx answer. `sent_session` is the session whose id the request carried.
 pub(crate) fn error_for_status(status: u16, body: &[u8], sent_session: Option<&Session>) -> Error {
+    let sent_id = sent_session.and_then(|s| s.id.clone());
     if status == 404 {
         // A JSON-RPC "method not found" is about the method, never the session.
         if let Some(rpc @ Error::Rpc { code: -32601, .. }) = jsonrpc::error_in_body(body) {
             return rpc;
         }
-        if let Some(session_id) = sent_session.and_then(|s| s.id.clone()) {
-            return Error::SessionExpired { session_id };
+        if let Some(session_id) = sent_id {
+            return Error::SessionExpired { session_id, status };
         }
+    } else if status == 400 && sent_id.is_some() && refuses_the_session(body) {
+        // Some servers (server-everything among them) answer an unknown session with 400 where
+        // the spec says 404. Reading that as an expiry is what keeps a client usable after such
+        // a server restarts: otherwise every later call fails with the same 400.
+        return Error::SessionExpired {
+            session_id: sent_id.expect("checked above"),
+            status,
+        };
     }
     Error::Http {
         status,
         kind: HttpErrorKind::from_status(status),
         body: String::from_utf8_lossy(body).into_owned(),
     }
+}
+
+/// Whether a 400 body says the session id itself was refused, as opposed to anything else
+/// being wrong with the request. Deliberately narrow: it must name the session.
+fn refuses_the_session(body: &[u8]) -> bool {
+    let text = String::from_utf8_lossy(&body[..body.len().min(4096)]).to_ascii_lowercase();
+    let names_session = text.contains("session");
+    let refused = [
+        "not found",
+        "no valid",
+        "invalid",
+        "unknown",
+        "expired",
+        "terminated",
+    ]
+    .iter()
+    .any(|phrase| text.contains(phrase));
+    names_session && refused
 }
 
 #[cfg(test)]
@@ -143,7 +170,7 @@ mod tests {
         let s = session(Some("sid"));
         assert!(matches!(
             error_for_status(404, b"gone", Some(&s)),
-            Error::SessionExpired { session_id } if session_id == "sid"
+            Error::SessionExpired { session_id, status: 404 } if session_id == "sid"
         ));
         assert!(matches!(
             error_for_status(404, b"gone", None),
@@ -170,6 +197,42 @@ mod tests {
                 ..
             }
         ));
+    }
+
+    #[test]
+    fn a_400_that_refuses_the_session_is_an_expiry() {
+        let s = session(Some("sid"));
+        let everything =
+            br#"{"jsonrpc":"2.0","error":{"code":-32000,"message":"Bad Request: No valid session ID provided"}}"#;
+        for body in [
+            &everything[..],
+            b"Session not found",
+            b"Invalid or missing session ID",
+        ] {
+            assert!(
+                matches!(
+                    error_for_status(400, body, Some(&s)),
+                    Error::SessionExpired { status: 400, .. }
+                ),
+                "{}",
+                String::from_utf8_lossy(body)
+            );
+        }
+        // Without a session id sent, or about something else, a 400 stays a 400.
+        assert!(matches!(
+            error_for_status(400, everything, None),
+            Error::Http { status: 400, .. }
+        ));
+        for body in [
+            &b"Bad Request: unsupported protocol version"[..],
+            b"Parse error",
+            b"",
+        ] {
+            assert!(matches!(
+                error_for_status(400, body, Some(&s)),
+                Error::Http { status: 400, .. }
+            ));
+        }
     }
 
     #[test]

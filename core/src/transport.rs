@@ -164,16 +164,22 @@ impl Transport {
     }
 
     /// DELETE for session termination. Returns the status; the caller decides what it means.
-    pub async fn delete(&self, session: &Session) -> Result<u16> {
+    /// DELETEs the session; the status, and the start of the body of a non-2xx answer.
+    pub async fn delete(&self, session: &Session) -> Result<(u16, Vec<u8>)> {
         let mut req = self.http.delete(self.url.clone());
         if let Some(id) = &session.id {
             req = req.header(SESSION_ID_HEADER, id.as_str());
         }
         req = req.header(PROTOCOL_VERSION_HEADER, session.protocol_version.as_str());
-        let resp = req.send().await.map_err(|e| self.map_reqwest(&e))?;
+        let mut resp = req.send().await.map_err(|e| self.map_reqwest(&e))?;
         let status = resp.status().as_u16();
+        let body = if resp.status().is_success() {
+            Vec::new()
+        } else {
+            read_truncated(&mut resp, ERROR_BODY_CAP).await
+        };
         drain(resp).await;
-        Ok(status)
+        Ok((status, body))
     }
 
     /// Opens a GET event stream (standalone, or a resumption with `Last-Event-ID`).

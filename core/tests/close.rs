@@ -116,6 +116,40 @@ async fn close_reports_other_statuses_as_failures() {
     assert!(client.session().is_none(), "cleared whatever the answer");
 }
 
+/// Peers differ on DELETE: rmcp answers 202 (terminated), server-everything answers a session it
+/// no longer knows with 400 "No valid session ID provided" (already gone, as a 404 would be).
+#[tokio::test]
+async fn close_reads_peer_variants_of_done() {
+    let server = server();
+    let client = client(&server);
+    for (status, body, want) in [
+        (202, "", "terminated"),
+        (
+            400,
+            r#"{"jsonrpc":"2.0","error":{"code":-32000,"message":"Bad Request: No valid session ID provided"}}"#,
+            "already_gone",
+        ),
+        (400, "Bad Request: something else", "failed"),
+    ] {
+        client.connect().await.unwrap();
+        server.script(ScriptedResponse {
+            status,
+            body: body.into(),
+            http_method: Some("DELETE".into()),
+            ..Default::default()
+        });
+        let outcome = client.close().await;
+        let got = match &outcome {
+            CloseOutcome::Terminated => "terminated",
+            CloseOutcome::AlreadyGone => "already_gone",
+            CloseOutcome::Failed(e) if e.status() == Some(status) => "failed",
+            _ => "other",
+        };
+        assert_eq!(got, want, "{status} {body}: {outcome:?}");
+        assert!(client.session().is_none());
+    }
+}
+
 #[tokio::test]
 async fn dropping_a_close_midway_still_clears_state() {
     let server = server();

@@ -3,7 +3,7 @@
 
 mod common;
 use common::*;
-use mcpstream::{Client, Error, HttpErrorKind};
+use mcpstream::{Client, Error, HttpErrorKind, SessionExpiryPolicy};
 use serde_json::json;
 
 #[tokio::test]
@@ -16,7 +16,10 @@ async fn a_404_with_a_session_is_expiry_and_clears_the_session() {
 
     let err = client.ping().await.unwrap_err();
     match &err {
-        Error::SessionExpired { session_id } => assert_eq!(session_id, &sid),
+        Error::SessionExpired { session_id, status } => {
+            assert_eq!(session_id, &sid);
+            assert_eq!(*status, 404);
+        }
         other => panic!("expected SessionExpired, got {other:?}"),
     }
     assert_eq!(err.status(), Some(404));
@@ -49,7 +52,7 @@ async fn a_404_on_the_get_stream_is_expiry_too() {
     let sid = client.session_id().unwrap();
     server.expire_sessions();
     match client.open_event_stream().await {
-        Err(Error::SessionExpired { session_id }) => assert_eq!(session_id, sid),
+        Err(Error::SessionExpired { session_id, .. }) => assert_eq!(session_id, sid),
         Err(other) => panic!("expected SessionExpired, got {other:?}"),
         Ok(_) => panic!("expected SessionExpired, got a stream"),
     }
@@ -103,6 +106,44 @@ async fn a_404_carrying_method_not_found_is_never_expiry() {
     }
     assert_eq!(client.session_id(), Some(sid));
     client.ping().await.unwrap();
+}
+
+/// server-everything's answer to a session it does not know (it says 400 where the spec says
+/// 404). Taken as an expiry so that `on_session_expired` can recover after such a server
+/// restarts, instead of failing every later call with the same 400.
+#[tokio::test]
+async fn a_400_refusing_the_session_is_expiry_and_the_policy_recovers() {
+    let server = server();
+    let client = Client::with_options(
+        &server.url(),
+        quick_options().on_session_expired(SessionExpiryPolicy::ReinitializeAndRetry),
+    )
+    .unwrap();
+    client.connect().await.unwrap();
+    let sid = client.session_id().unwrap();
+    server.script(script(
+        "ping",
+        400,
+        "application/json",
+        r#"{"jsonrpc":"2.0","error":{"code":-32000,"message":"Bad Request: No valid session ID provided"}}"#,
+    ));
+    client.ping().await.unwrap();
+    let new_sid = client.session_id().unwrap();
+    assert_ne!(new_sid, sid, "a new session replaced the refused one");
+    assert_eq!(posts(&server, "initialize").len(), 2);
+
+    // A 400 about anything else is an HTTP error and keeps the session.
+    server.script(script(
+        "ping",
+        400,
+        "text/plain",
+        "Bad Request: malformed params",
+    ));
+    match client.ping().await.unwrap_err() {
+        Error::Http { status: 400, .. } => {}
+        other => panic!("expected Http 400, got {other:?}"),
+    }
+    assert_eq!(client.session_id(), Some(new_sid));
 }
 
 #[tokio::test]

@@ -380,6 +380,42 @@ async fn progress_can_reset_the_timeout_under_a_hard_maximum() {
     }
 }
 
+/// SEP-1034: the server receives the schema's defaults for the fields an accepting handler left
+/// out, and the handler's own values where it gave them.
+#[tokio::test]
+async fn an_accepted_elicitation_carries_the_schemas_defaults() {
+    let server = server();
+    let handlers = Handlers {
+        elicitation: Some(request_handler(|_| async {
+            Ok(json!({"action": "accept", "content": {"age": 41}}))
+        })),
+        ..Handlers::default()
+    };
+    let client = Client::with_options(&server.url(), quick_options().handlers(handlers)).unwrap();
+    client.connect().await.unwrap();
+    let schema = json!({"type": "object", "properties": {
+        "name": {"type": "string", "default": "John Doe"},
+        "age": {"type": "integer", "default": 30},
+        "score": {"type": "number", "default": 95.5},
+        "status": {"type": "string", "enum": ["active", "pending"], "default": "active"},
+        "verified": {"type": "boolean", "default": true},
+        "note": {"type": "string"}
+    }});
+    let out = client
+        .call_tool(
+            "ask",
+            Some(json!({"kind": "elicitation",
+                        "params": {"message": "defaults?", "requestedSchema": schema}})),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        out["structuredContent"]["result"]["content"],
+        json!({"name": "John Doe", "age": 41, "score": 95.5, "status": "active", "verified": true}),
+        "{out}"
+    );
+}
+
 fn elicitation_handlers(delay: Duration) -> Handlers {
     Handlers {
         elicitation: Some(request_handler(move |params| async move {

@@ -50,16 +50,26 @@ class HTTPError(MCPError):
 
 
 class SessionExpiredError(HTTPError):
-    """The server answered 404 to a request that carried a session id: the session is gone.
+    """The server no longer knows the session the request carried: the session is gone.
 
-    The client has already cleared its session; call ``connect()`` to start a new one.
+    Raised for a 404 to a request with a session id, and for a 400 whose body says the session
+    id was refused (servers such as server-everything answer that way). The client has already
+    cleared its session; call ``connect()`` to start a new one.
 
     Attributes:
         session_id: the id of the session that expired.
+        status: 404, or 400 from such a server.
     """
 
-    def __init__(self, message: str, *, session_id: str) -> None:
-        super().__init__(message, status=404, error_type="not_found", body="")
+    def __init__(
+        self,
+        message: str,
+        *,
+        session_id: str,
+        status: int = 404,
+        error_type: str = "not_found",
+    ) -> None:
+        super().__init__(message, status=status, error_type=error_type, body="")
         self.session_id = session_id
 
 

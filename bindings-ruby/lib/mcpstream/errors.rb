@@ -24,13 +24,14 @@ module MCPStream
     end
   end
 
-  # The server answered 404 to a request that carried a session id: the session is gone.
+  # The server no longer knows the session a request carried: a 404, or a 400 whose body says
+  # the session id was refused (server-everything answers that way); #status tells which.
   # The client has cleared it; #connect starts a new one. #session_id is the expired id.
   class SessionExpiredError < HTTPError
     attr_reader :session_id
 
-    def initialize(message = nil, session_id: nil)
-      super(message, status: 404, error_type: :not_found, body: "")
+    def initialize(message = nil, session_id: nil, status: 404, error_type: :not_found)
+      super(message, status: status, error_type: error_type, body: "")
       @session_id = session_id
     end
   end
