@@ -15,6 +15,7 @@ Gem::Specification.new do |spec|
     "Cargo.toml", "Cargo.lock", "README.md",
     "core/Cargo.toml", "core/src/**/*.rs",
     "tests/testkit/Cargo.toml", "tests/testkit/src/**/*.rs",
+    "tests/peers/rmcp/Cargo.toml", "tests/peers/rmcp/src/**/*.rs",
     "bindings-python/Cargo.toml", "bindings-python/src/**/*.rs",
     "bindings-ruby/Cargo.toml", "bindings-ruby/src/**/*.rs", "bindings-ruby/ext/extconf.rb",
     "bindings-ruby/lib/**/*.rb", "bindings-ruby/sig/**/*.rbs"

@@ -129,3 +129,40 @@ def test_old_server_versions_are_accepted(make_server):
         assert client.protocol_version == "2025-03-26"
         client.ping()
     assert server.posts("ping")[0]["headers"]["mcp-protocol-version"] == "2025-03-26"
+
+
+def test_resume_adopts_a_live_session_and_reports_a_dead_one(server):
+    first = Client(server.url, standalone_stream=False)
+    first.connect()
+    sid, version = first.session_id, first.protocol_version
+
+    second = Client(server.url, standalone_stream=False)
+    second.resume(sid, version)
+    assert second.session_id == sid
+    assert second.call_tool("add", {"a": 2, "b": 3})["structuredContent"] == {"sum": 5}
+    assert len(server.posts("initialize")) == 1, "resume sends no initialize"
+    assert server.posts("tools/call")[-1]["headers"]["mcp-session-id"] == sid
+
+    assert first.close() == "terminated"
+    with pytest.raises(mcpstream.SessionExpiredError) as info:
+        second.list_tools()
+    assert info.value.session_id == sid and info.value.status == 404
+    assert second.session_id is None
+
+    with pytest.raises(ValueError):
+        second.resume("has space", version)
+    with pytest.raises(ValueError):
+        second.resume(sid, "1999-01-01")
+
+
+def test_async_resume(server):
+    async def main() -> None:
+        first = AsyncClient(server.url, standalone_stream=False)
+        await first.connect()
+        second = AsyncClient(server.url, standalone_stream=False)
+        await second.resume(first.session_id or "", first.protocol_version or "")
+        await second.ping()
+        assert second.session_id == first.session_id
+        await first.close()
+
+    asyncio.run(main())

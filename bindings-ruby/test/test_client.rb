@@ -29,6 +29,23 @@ class TestClient < Minitest::Test
     assert_nil client.session_id
   end
 
+  def test_resume_adopts_a_live_session_and_reports_a_dead_one
+    srv = server
+    first = MCPStream::Client.new(srv.url, standalone_stream: false)
+    first.connect
+    second = MCPStream::Client.new(srv.url, standalone_stream: false)
+    assert_nil second.resume(first.session_id, first.protocol_version)
+    assert_equal first.session_id, second.session_id
+    assert_equal({ "sum" => 5 }, second.call_tool("add", { "a" => 2, "b" => 3 })["structuredContent"])
+    assert_equal 1, srv.requests.count { |r| r.dig("body", "method") == "initialize" }
+    sid = first.session_id
+    assert_equal :terminated, first.close
+    error = assert_raises(MCPStream::SessionExpiredError) { second.list_tools }
+    assert_equal [sid, 404, :not_found], [error.session_id, error.status, error.error_type]
+    assert_nil second.session_id
+    assert_raises(ArgumentError) { second.resume("has space", "2025-11-25") }
+  end
+
   def test_open_connects_and_always_closes
     srv = server
     assert_raises(RuntimeError) do

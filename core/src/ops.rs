@@ -35,6 +35,11 @@ pub enum Op {
         arguments: Option<Value>,
     },
     Close,
+    /// Adopts an existing session without `initialize`; see [`Client::resume`].
+    Resume {
+        session_id: String,
+        protocol_version: String,
+    },
 }
 
 /// A handler's answer as a binding returns it: `(ok, json, code, message)`, the result as JSON
@@ -145,6 +150,22 @@ impl Op {
                 arguments: parse_json("arguments", json)?,
             },
             "close" => Self::Close,
+            "resume" => {
+                let field = |params: &Value, key: &str| {
+                    params
+                        .get(key)
+                        .and_then(Value::as_str)
+                        .map(str::to_owned)
+                        .ok_or_else(|| Error::InvalidArgument {
+                            message: format!("resume needs {key} as a string"),
+                        })
+                };
+                let params = parse_json("resume arguments", json)?.unwrap_or_default();
+                Self::Resume {
+                    session_id: field(&params, "session_id")?,
+                    protocol_version: field(&params, "protocol_version")?,
+                }
+            }
             other => {
                 return Err(Error::InvalidArgument {
                     message: format!("unknown operation {other:?}"),
@@ -182,6 +203,13 @@ impl Op {
             Self::ListPrompts => client.list_prompts().await?,
             Self::GetPrompt { name, arguments } => client.get_prompt(&name, arguments).await?,
             Self::Close => return Ok(Some(client.close().await.as_str().to_owned())),
+            Self::Resume {
+                session_id,
+                protocol_version,
+            } => {
+                client.resume(&session_id, &protocol_version)?;
+                return Ok(None);
+            }
         };
         Ok(Some(value.to_string()))
     }
@@ -215,6 +243,31 @@ mod tests {
             assert!(matches!(
                 handler_result(bad),
                 Err(Error::Rpc { code: -32603, .. })
+            ));
+        }
+    }
+
+    #[test]
+    fn resume_takes_a_session_id_and_a_version() {
+        let args = r#"{"session_id": "abc", "protocol_version": "2025-06-18"}"#;
+        match Op::parse("resume", None, Some(args.into()), None, None) {
+            Ok(Op::Resume {
+                session_id,
+                protocol_version,
+            }) => assert_eq!(
+                (session_id.as_str(), protocol_version.as_str()),
+                ("abc", "2025-06-18")
+            ),
+            _ => panic!("resume should parse"),
+        }
+        for bad in [
+            None,
+            Some("{}".to_owned()),
+            Some(r#"{"session_id": 1}"#.to_owned()),
+        ] {
+            assert!(matches!(
+                Op::parse("resume", None, bad, None, None),
+                Err(Error::InvalidArgument { .. })
             ));
         }
     }

@@ -19,6 +19,10 @@ def _dumps(value: Optional[Mapping[str, Any]]) -> Optional[str]:
     return None if value is None else json.dumps(value)
 
 
+def _resume_args(session_id: str, protocol_version: str) -> str:
+    return json.dumps({"session_id": session_id, "protocol_version": protocol_version})
+
+
 def _loads(text: Optional[str]) -> JSONDict:
     result: JSONDict = json.loads(text) if text is not None else {}
     return result
@@ -173,6 +177,12 @@ class Client(_Base):
         ``"no_session"`` or ``"failed"``."""
         return self._native.call("close") or "failed"
 
+    def resume(self, session_id: str, protocol_version: str) -> None:
+        """Adopts a session made earlier (by another client or process) without ``initialize``.
+        Nothing is sent; if the server no longer knows the session, the next call raises
+        :class:`SessionExpiredError`."""
+        self._native.call("resume", None, _resume_args(session_id, protocol_version))
+
     def __enter__(self) -> Client:
         self.connect()
         return self
@@ -243,6 +253,11 @@ class AsyncClient(_Base):
 
     async def close(self) -> str:
         return (await self._native.call_async("close")) or "failed"
+
+    async def resume(self, session_id: str, protocol_version: str) -> None:
+        """Adopts a session made earlier without ``initialize``; see :meth:`Client.resume`."""
+        self._loop = asyncio.get_running_loop()
+        await self._native.call_async("resume", None, _resume_args(session_id, protocol_version))
 
     async def __aenter__(self) -> AsyncClient:
         await self.connect()

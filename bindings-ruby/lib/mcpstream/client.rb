@@ -124,6 +124,15 @@ module MCPStream
       stop_dispatcher
     end
 
+    # Adopts a session made earlier (by another client or process) without initialize. Nothing
+    # is sent; if the server no longer knows the session, the next call raises
+    # SessionExpiredError.
+    def resume(session_id, protocol_version)
+      start_dispatcher unless @handlers.empty?
+      run("resume", nil, JSON.generate({ session_id: session_id.to_s, protocol_version: protocol_version.to_s }))
+      nil
+    end
+
     def inspect = "#<#{self.class} #{protocol_version ? "connected" : "not connected"}>"
 
     private
