@@ -11,15 +11,24 @@ PY_TOOLS := maturin==1.16.0 pytest==9.2.0 pytest-timeout==2.4.0 ruff==0.17.6 myp
 
 RUBY_GEM_HOME := $(CURDIR)/target/ruby-gem-home
 RUBY_PACKAGES := ruby ruby-dev ruby-minitest rake libclang-dev
+# Runs Ruby with the gem that ruby-install put in RUBY_GEM_HOME.
+RUBY_ENV = GEM_HOME=$(RUBY_GEM_HOME) GEM_PATH=$(RUBY_GEM_HOME):$$(gem env gempath)
+
+# Interop peers: npm packages (Node 22, the conformance suite, the TypeScript SDK and
+# server-everything) and the official Python SDK, pinned, in git-ignored folders.
+NODE_MODULES := tests/interop/node_modules
+PEERS_VENV := .tools/peers-venv
+RMCP_PEER := target/release/rmcp-peer-server
+RECORDING_PROXY := target/debug/mcpstream-recording-proxy
 
 .PHONY: test demo setup rust-setup python-setup ruby-setup python-install ruby-install testserver \
-	lint rust-test python-test ruby-test
+	lint rust-test python-test ruby-test interop-setup peers conformance interop
 
-test: lint rust-test python-test ruby-test
+test: lint rust-test python-test ruby-test conformance interop
 
 demo: python-install ruby-install testserver
 	tests/with-server.sh $(VENV)/bin/python bindings-python/examples/quickstart.py
-	GEM_HOME=$(RUBY_GEM_HOME) GEM_PATH=$(RUBY_GEM_HOME):$$(gem env gempath) tests/with-server.sh ruby bindings-ruby/examples/quickstart.rb
+	$(RUBY_ENV) tests/with-server.sh ruby bindings-ruby/examples/quickstart.rb
 	$(CARGO) run -q -p mcpstream --example demo
 
 setup: rust-setup python-setup ruby-setup
@@ -58,8 +67,8 @@ testserver:
 lint: setup
 	$(CARGO) fmt --all --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
-	$(VENV)/bin/ruff check bindings-python
-	$(VENV)/bin/ruff format --check bindings-python
+	$(VENV)/bin/ruff check bindings-python tests/interop tests/conformance
+	$(VENV)/bin/ruff format --check bindings-python tests/interop tests/conformance
 
 rust-test: rust-setup
 	$(CARGO) test
@@ -70,4 +79,31 @@ python-test: python-install testserver
 	$(VENV)/bin/python -m pytest -q
 
 ruby-test: ruby-install testserver
-	GEM_HOME=$(RUBY_GEM_HOME) GEM_PATH=$(RUBY_GEM_HOME):$$(gem env gempath) ruby -w bindings-ruby/test/run.rb
+	$(RUBY_ENV) ruby -w bindings-ruby/test/run.rb
+
+interop-setup: $(NODE_MODULES)/.installed $(PEERS_VENV)/.installed
+
+$(NODE_MODULES)/.installed: tests/interop/package.json tests/interop/package-lock.json
+	cd tests/interop && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+$(PEERS_VENV)/.installed: tests/interop/requirements.txt
+	$(PYTHON) -m venv $(PEERS_VENV)
+	$(PEERS_VENV)/bin/pip install -q -r tests/interop/requirements.txt
+	touch $@
+
+# The rmcp peer in release (benchmarks use it too) and the recording proxy.
+peers:
+	$(CARGO) build -q --release -p mcpstream-rmcp-peer
+	$(CARGO) build -q -p mcpstream-testkit --bin mcpstream-recording-proxy
+
+# The official conformance suite's client scenarios, against tests/conformance/client.py.
+conformance: python-install interop-setup
+	tests/conformance/run.sh $(CURDIR)/$(VENV)/bin/python
+
+# The session lifecycle through Python and Ruby against real peer servers; rewrites
+# docs/interop.md from the run and fails if it changed.
+interop: python-install ruby-install interop-setup peers
+	$(RUBY_ENV) $(VENV)/bin/python tests/interop/run.py --python $(VENV)/bin/python --ruby "ruby -w" \
+		--peer-python $(PEERS_VENV)/bin/python --rmcp $(RMCP_PEER) --proxy $(RECORDING_PROXY) \
+		--doc docs/interop.md
