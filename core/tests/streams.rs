@@ -616,8 +616,9 @@ async fn a_404_on_the_standalone_stream_is_an_expiry_and_follows_the_policy() {
     let old = client.session_id().unwrap();
     eventually("the GET stream", || !with_method(&server, "GET").is_empty()).await;
     server.expire_sessions(); // ends the stream; the reconnect gets 404
-    eventually("a new session", || {
-        client.session_id().is_some_and(|s| s != old)
+                              // The change is reported right after the new session is in place: wait for both.
+    eventually("a new session, reported", || {
+        client.session_id().is_some_and(|s| s != old) && changes.lock().unwrap().len() >= 2
     })
     .await;
     let statuses: Vec<u16> = with_method(&server, "GET")

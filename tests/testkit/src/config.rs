@@ -18,6 +18,9 @@ pub struct Config {
     pub page_size: usize,
     /// The `retry` hint (ms) in the priming event of every SSE response (`--retry-ms`).
     pub retry_ms: Option<u64>,
+    /// Keep every request for `/_admin/requests`; off for benchmarks (`--no-record`), where the
+    /// log would grow by every body sent.
+    pub record_requests: bool,
 }
 
 impl Default for Config {
@@ -29,6 +32,7 @@ impl Default for Config {
             forced_protocol_version: None,
             page_size: 2,
             retry_ms: None,
+            record_requests: true,
         }
     }
 }
@@ -45,6 +49,7 @@ impl Config {
                 "--stateless" => config.stateless = true,
                 "--json" => config.json_response = true,
                 "--no-delete" => config.allow_delete = false,
+                "--no-record" => config.record_requests = false,
                 "--port" => {
                     port = value("--port")?
                         .parse()

@@ -30,7 +30,9 @@ pub async fn serve(
     let state = Arc::new(State::new(config));
     on_bound(addr, state.clone());
     // Without TCP_NODELAY, small SSE writes wait on delayed ACKs (~40 ms per call).
-    let listener = listener.tap_io(|tcp| {
+    let counter = state.clone();
+    let listener = listener.tap_io(move |tcp| {
+        counter.count_connection();
         let _ = tcp.set_nodelay(true);
     });
     axum::serve(

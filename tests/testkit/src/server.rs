@@ -34,6 +34,7 @@ pub fn router(state: Arc<State>) -> Router {
         .route("/_admin/expire", post(expire))
         .route("/_admin/script", post(script))
         .route("/_admin/sessions", get(sessions))
+        .route("/_admin/connections", get(connections))
         .route("/_admin/push", post(push))
         .with_state(state)
 }
@@ -577,6 +578,10 @@ async fn script(
 /// Sends a JSON-RPC message on every standalone GET stream; answers how many got it.
 async fn push(Shared(state): Shared<Arc<State>>, Json(message): Json<Value>) -> Json<Value> {
     Json(json!({"delivered": state.push(&message)}))
+}
+
+async fn connections(Shared(state): Shared<Arc<State>>) -> Json<Value> {
+    Json(json!({"accepted": state.connections()}))
 }
 
 async fn sessions(Shared(state): Shared<Arc<State>>) -> Json<Value> {

@@ -78,6 +78,7 @@ pub struct State {
     requests: Mutex<Vec<RecordedRequest>>,
     scripts: Mutex<VecDeque<ScriptedResponse>>,
     next_event_id: AtomicU64,
+    connections: AtomicU64,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -95,6 +96,7 @@ impl State {
             requests: Mutex::default(),
             scripts: Mutex::default(),
             next_event_id: AtomicU64::new(1),
+            connections: AtomicU64::new(0),
         }
     }
 
@@ -194,7 +196,18 @@ impl State {
     }
 
     pub(crate) fn record(&self, request: RecordedRequest) {
-        lock(&self.requests).push(request);
+        if self.config.record_requests {
+            lock(&self.requests).push(request);
+        }
+    }
+
+    /// Counts an accepted TCP connection, so tests and benchmarks can see connection reuse.
+    pub fn count_connection(&self) {
+        self.connections.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub fn connections(&self) -> u64 {
+        self.connections.load(Ordering::Relaxed)
     }
 
     pub fn requests(&self) -> Vec<RecordedRequest> {
