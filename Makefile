@@ -22,9 +22,10 @@ RMCP_PEER := target/release/rmcp-peer-server
 RECORDING_PROXY := target/debug/mcpstream-recording-proxy
 
 .PHONY: test demo setup rust-setup python-setup ruby-setup python-install ruby-install testserver \
-	lint rust-test python-test ruby-test interop-setup peers conformance interop
+	lint rust-test python-test ruby-test interop-setup peers conformance interop bench bench-quick \
+	bench-build
 
-test: lint rust-test python-test ruby-test conformance interop
+test: lint rust-test python-test ruby-test conformance interop bench-quick
 
 demo: python-install ruby-install testserver
 	tests/with-server.sh $(VENV)/bin/python bindings-python/examples/quickstart.py
@@ -67,8 +68,8 @@ testserver:
 lint: setup
 	$(CARGO) fmt --all --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
-	$(VENV)/bin/ruff check bindings-python tests/interop tests/conformance
-	$(VENV)/bin/ruff format --check bindings-python tests/interop tests/conformance
+	$(VENV)/bin/ruff check bindings-python tests/interop tests/conformance bench
+	$(VENV)/bin/ruff format --check bindings-python tests/interop tests/conformance bench
 
 rust-test: rust-setup
 	$(CARGO) test
@@ -107,3 +108,19 @@ interop: python-install ruby-install interop-setup peers
 	$(RUBY_ENV) $(VENV)/bin/python tests/interop/run.py --python $(VENV)/bin/python --ruby "ruby -w" \
 		--peer-python $(PEERS_VENV)/bin/python --rmcp $(RMCP_PEER) --proxy $(RECORDING_PROXY) \
 		--doc docs/interop.md
+
+# Benchmarks: every client (the raw-HTTP floor, the core, Python, Ruby, the official Python,
+# TypeScript and rmcp clients) against the reference and rmcp servers in one run, with ratios.
+# `make bench` writes bench/RESULTS.md and bench/results.json; `make test` runs the quick mode,
+# which only proves every client still runs (into target/bench/, no timing is judged).
+BENCH_ARGS = --python $(VENV)/bin/python --sdk-python $(PEERS_VENV)/bin/python --ruby "ruby -w"
+
+bench-build: python-install ruby-install interop-setup peers
+	$(CARGO) build -q --release -p mcpstream-bench -p mcpstream-testkit
+
+bench: bench-build
+	$(RUBY_ENV) $(VENV)/bin/python bench/run.py $(BENCH_ARGS)
+
+bench-quick: bench-build
+	$(RUBY_ENV) $(VENV)/bin/python bench/run.py $(BENCH_ARGS) --quick
+

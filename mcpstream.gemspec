@@ -10,15 +10,13 @@ Gem::Specification.new do |spec|
   spec.authors = ["mcpstream developers"]
   spec.license = "MIT OR Apache-2.0"
   spec.required_ruby_version = ">= 3.1"
-  # The gem carries the cargo workspace it builds; every member's manifest must be present.
+  # The gem carries the cargo workspace it builds; every member's manifest and sources must be
+  # present for cargo to load it, so they are read off the workspace's member list.
+  members = File.read(File.join(__dir__, "Cargo.toml"))[/^members\s*=\s*\[(.*?)\]/m, 1].scan(/"([^"]+)"/).flatten
   spec.files = Dir[
     "Cargo.toml", "Cargo.lock", "README.md",
-    "core/Cargo.toml", "core/src/**/*.rs",
-    "tests/testkit/Cargo.toml", "tests/testkit/src/**/*.rs",
-    "tests/peers/rmcp/Cargo.toml", "tests/peers/rmcp/src/**/*.rs",
-    "bindings-python/Cargo.toml", "bindings-python/src/**/*.rs",
-    "bindings-ruby/Cargo.toml", "bindings-ruby/src/**/*.rs", "bindings-ruby/ext/extconf.rb",
-    "bindings-ruby/lib/**/*.rb", "bindings-ruby/sig/**/*.rbs"
+    *members.flat_map { |member| ["#{member}/Cargo.toml", "#{member}/src/**/*.rs"] },
+    "bindings-ruby/ext/extconf.rb", "bindings-ruby/lib/**/*.rb", "bindings-ruby/sig/**/*.rbs"
   ]
   spec.require_paths = ["bindings-ruby/lib"]
   spec.extensions = ["bindings-ruby/ext/extconf.rb"]

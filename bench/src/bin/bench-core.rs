@@ -1,0 +1,70 @@
+//! mcpstream's Rust core: `async` (sequential awaits), `blocking` (the blocking facade that the
+//! bindings use), or `c64` (64 calls in flight on one client).
+
+use mcpstream::{blocking, Client, ClientOptions};
+use mcpstream_bench::{parse_args, rss_kb, warmup_calls, Meter};
+use serde_json::json;
+use std::time::{Duration, Instant};
+
+fn main() {
+    let args = parse_args();
+    let arguments = json!({"text": args.text});
+    let limit = Duration::from_secs_f64(args.seconds);
+    let options = ClientOptions::default().timeout(Duration::from_secs(60));
+    let mode = args.mode.clone();
+    match mode.as_str() {
+        "blocking" => {
+            let client = blocking::Client::with_options(&args.url, options).expect("client");
+            client.connect().expect("connect");
+            for _ in 0..warmup_calls(&args.text) {
+                client
+                    .call_tool("echo", Some(arguments.clone()))
+                    .expect("call");
+            }
+            let mut meter = Meter::start(rss_kb());
+            while meter.elapsed() < limit {
+                let t = Instant::now();
+                client
+                    .call_tool("echo", Some(arguments.clone()))
+                    .expect("call");
+                meter.latencies.push(t.elapsed());
+            }
+            meter.report(json!({}));
+            client.close();
+        }
+        _ => blocking::run(async move {
+            let client = Client::with_options(&args.url, options).expect("client");
+            client.connect().await.expect("connect");
+            for _ in 0..warmup_calls(&args.text) {
+                client
+                    .call_tool("echo", Some(arguments.clone()))
+                    .await
+                    .expect("call");
+            }
+            let in_flight = if args.mode == "c64" { 64 } else { 1 };
+            let meter = Meter::start(rss_kb());
+            let started = Instant::now();
+            let workers = (0..in_flight).map(|_| {
+                let (client, arguments) = (client.clone(), arguments.clone());
+                tokio::spawn(async move {
+                    let mut latencies = Vec::new();
+                    while started.elapsed() < limit {
+                        let t = Instant::now();
+                        client
+                            .call_tool("echo", Some(arguments.clone()))
+                            .await
+                            .expect("call");
+                        latencies.push(t.elapsed());
+                    }
+                    latencies
+                })
+            });
+            let mut meter = meter;
+            for worker in workers.collect::<Vec<_>>() {
+                meter.latencies.extend(worker.await.expect("worker"));
+            }
+            meter.report(json!({}));
+            client.close().await;
+        }),
+    }
+}
