@@ -27,7 +27,12 @@ def rss_kb() -> int:
 async def main() -> None:
     url, text, seconds = sys.argv[1], TEXTS[sys.argv[2]], float(sys.argv[3])
     args = {"text": text}
-    async with streamable_http_client(url) as (read, write, *_), ClientSession(read, write) as session:
+    # The same 16 MiB cap as mcpstream's default (the SDK's own, 1 MiB, refuses the 1 MiB echo).
+    limit = 16 * 1024 * 1024
+    async with (
+        streamable_http_client(url, max_sse_event_size=limit) as (read, write, *_),
+        ClientSession(read, write) as session,
+    ):
         await session.initialize()
         for _ in range(2 if len(text) > 65536 else 20):
             await session.call_tool("echo", args)
