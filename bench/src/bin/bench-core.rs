@@ -42,7 +42,7 @@ fn main() {
                     .expect("call");
             }
             let in_flight = if args.mode == "c64" { 64 } else { 1 };
-            let meter = Meter::start(rss_kb());
+            let mut meter = Meter::start(rss_kb());
             let started = Instant::now();
             let workers = (0..in_flight).map(|_| {
                 let (client, arguments) = (client.clone(), arguments.clone());
@@ -59,7 +59,6 @@ fn main() {
                     latencies
                 })
             });
-            let mut meter = meter;
             for worker in workers.collect::<Vec<_>>() {
                 meter.latencies.extend(worker.await.expect("worker"));
             }

@@ -39,13 +39,7 @@ async fn main() {
         .map(str::to_owned);
     resp.bytes().await.expect("initialize body");
     let initialized = json!({"jsonrpc": "2.0", "method": "notifications/initialized"});
-    post(initialized.to_string(), session.as_deref())
-        .send()
-        .await
-        .expect("initialized")
-        .bytes()
-        .await
-        .expect("initialized body");
+    exchange(post(initialized.to_string(), session.as_deref())).await;
 
     let params = echo_params(&args.text);
     let mut id = 0u64;
@@ -55,27 +49,20 @@ async fn main() {
         post(body.to_string(), session.as_deref())
     };
     for _ in 0..warmup_calls(&args.text) {
-        call()
-            .send()
-            .await
-            .expect("call")
-            .bytes()
-            .await
-            .expect("body");
+        exchange(call()).await;
     }
     let mut meter = Meter::start(rss_kb());
     let limit = Duration::from_secs_f64(args.seconds);
     while meter.elapsed() < limit {
         let t = Instant::now();
-        let answer = call()
-            .send()
-            .await
-            .expect("call")
-            .bytes()
-            .await
-            .expect("body");
-        assert!(!answer.is_empty(), "empty answer");
+        assert!(exchange(call()).await > 0, "empty answer");
         meter.latencies.push(t.elapsed());
     }
     meter.report(json!({}));
+}
+
+/// Sends a request and reads its response to the end; returns the body's length.
+async fn exchange(request: reqwest::RequestBuilder) -> usize {
+    let response = request.send().await.expect("request");
+    response.bytes().await.expect("response body").len()
 }
