@@ -121,3 +121,16 @@ def test_cancelling_an_async_call_cancels_it_on_the_server(server):
     wait_for(lambda: server.posts("notifications/cancelled"), "notifications/cancelled")
     cancelled = server.posts("notifications/cancelled")[0]["body"]["params"]
     assert cancelled["requestId"] == server.posts("tools/call")[0]["body"]["id"]
+
+
+def test_a_server_request_right_after_connect_is_not_lost(make_server):
+    # The server answers the GET late and sends the elicitation on it at once (no waiting):
+    # connect() must not return before the stream is open.
+    server = make_server("--get-delay-ms", "300")
+
+    def on_elicitation(params):
+        return {"action": "accept", "content": {"name": "Ada"}}
+
+    with Client(server.url, on_elicitation=on_elicitation, timeout=10) as client:
+        out = client.call_tool("ask", {"kind": "elicitation", "via": "get", "wait": False})
+        assert out["structuredContent"]["result"]["content"] == {"name": "Ada"}, out

@@ -172,7 +172,9 @@ impl Client {
         if self.session().is_some() {
             self.close().await;
         }
-        self.initialize(SessionChangeReason::Connected, None).await
+        let (result, session) = self.initialize().await?;
+        self.session_changed(None, session.id.clone(), SessionChangeReason::Connected);
+        Ok(result)
     }
 
     /// Adopts a session made earlier (e.g. by another process) without `initialize`. The
@@ -189,15 +191,13 @@ impl Client {
             initialize_result: Value::Null,
         });
         self.session_changed(old, session.id.clone(), SessionChangeReason::Connected);
-        standalone::start(self, session);
+        // resume() is synchronous: the stream opens in the background, unawaited.
+        let _ = standalone::start(self, session);
         Ok(())
     }
 
-    async fn initialize(
-        &self,
-        reason: SessionChangeReason,
-        old_id: Option<String>,
-    ) -> Result<Value> {
+    /// The handshake; the caller reports the session change (outside any lock it holds).
+    async fn initialize(&self) -> Result<(Value, Arc<Session>)> {
         let opts = &self.inner.options;
         let params = json!({
             "protocolVersion": LATEST_PROTOCOL_VERSION,
@@ -264,9 +264,10 @@ impl Client {
             }
             return Err(e);
         }
-        self.session_changed(old_id, session.id.clone(), reason);
-        standalone::start(self, session);
-        Ok(result)
+        if let Some(first_answer) = standalone::start(self, session.clone()) {
+            standalone::wait_until_answered(self, first_answer).await;
+        }
+        Ok((result, session))
     }
 
     /// Only pings may precede the initialize response (C5); they are answered, nothing else is
@@ -464,16 +465,21 @@ impl Client {
 
     /// Starts a new session after `expired` ended, unless another task already did.
     pub(crate) async fn reinitialize(&self, expired: &Arc<Session>) -> Result<()> {
-        let _one_at_a_time = self.inner.reinit.lock().await;
+        let one_at_a_time = self.inner.reinit.lock().await;
         if let Some(current) = self.session() {
             if !Arc::ptr_eq(&current, expired) {
                 return Ok(());
             }
             self.inner.session.clear_if_current(expired);
         }
-        self.initialize(SessionChangeReason::Reinitialized, expired.id.clone())
-            .await
-            .map(drop)
+        let (_, session) = self.initialize().await?;
+        drop(one_at_a_time);
+        self.session_changed(
+            expired.id.clone(),
+            session.id.clone(),
+            SessionChangeReason::Reinitialized,
+        );
+        Ok(())
     }
 
     pub(crate) async fn post_message(&self, body: Bytes) -> Result<()> {

@@ -27,7 +27,9 @@ impl Client {
                 let Some(token) = params.get("progressToken") else {
                     return;
                 };
-                if let Some(sink) = lock(&self.inner.progress).get(&token_key(token)) {
+                // User code never runs under a core lock: take the sink out, then deliver.
+                let sink = lock(&self.inner.progress).get(&token_key(token)).cloned();
+                if let Some(sink) = sink {
                     sink.deliver(&params);
                 }
             }

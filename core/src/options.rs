@@ -95,6 +95,11 @@ pub struct ClientOptions {
     pub reconnect: ReconnectPolicy,
     /// Open the standalone GET stream after connecting, for server-initiated messages.
     pub standalone_stream: bool,
+    /// How long `connect()` waits for the server to answer the standalone GET (an event stream
+    /// or 405) before returning anyway. Servers that send a tool's requests on that stream lose
+    /// them if a call arrives before it is open; a server that never answers the GET delays
+    /// connecting by at most this much (the stream keeps trying in the background).
+    pub standalone_open_timeout: Duration,
     /// No request runs longer than this, even when progress keeps resetting its timeout.
     pub max_request_time: Duration,
     pub handlers: Handlers,
@@ -115,6 +120,7 @@ impl Default for ClientOptions {
             on_session_expired: SessionExpiryPolicy::Raise,
             reconnect: ReconnectPolicy::default(),
             standalone_stream: true,
+            standalone_open_timeout: Duration::from_secs(1),
             max_request_time: Duration::from_secs(600),
             handlers: Handlers::default(),
         }
@@ -154,6 +160,11 @@ impl ClientOptions {
 
     pub fn standalone_stream(mut self, enabled: bool) -> Self {
         self.standalone_stream = enabled;
+        self
+    }
+
+    pub fn standalone_open_timeout(mut self, timeout: Duration) -> Self {
+        self.standalone_open_timeout = timeout;
         self
     }
 

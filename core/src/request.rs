@@ -17,7 +17,9 @@ use std::time::Duration;
 use tokio::sync::Notify;
 use tokio::time::Instant;
 
-/// Where a request's progress notifications go.
+/// Where a request's progress notifications go. Cloned out of the table before delivery, so
+/// no lock is held while the handler runs.
+#[derive(Clone)]
 pub(crate) struct ProgressSink {
     handler: Option<ProgressHandler>,
     /// Woken on each progress notification when progress resets the timeout.

@@ -10,22 +10,36 @@ use crate::session::Session;
 use crate::stream::{Next, Resumption};
 use std::sync::{Arc, Weak};
 use std::time::{Duration, Instant};
+use tokio::sync::oneshot;
 
 /// A stream that stayed open this long was healthy, even if it carried no message.
 const HEALTHY_FOR: Duration = Duration::from_secs(10);
 
-pub(crate) fn start(client: &Client, session: Arc<Session>) {
+/// Starts the stream for `session`. The receiver resolves once the server has answered the
+/// first GET, whatever it said (or when the stream gives up before that); `None` when the
+/// client is configured without a standalone stream.
+pub(crate) fn start(client: &Client, session: Arc<Session>) -> Option<oneshot::Receiver<()>> {
     if !client.inner.options.standalone_stream {
-        return;
+        return None;
     }
+    let (answered, first_answer) = oneshot::channel();
     let weak = client.downgrade();
-    let task = spawn(run(weak, session));
+    let task = spawn(run(weak, session, answered));
     if let Some(old) = lock(&client.inner.standalone).replace(task) {
         old.abort();
     }
+    Some(first_answer)
 }
 
-async fn run(weak: Weak<Inner>, session: Arc<Session>) {
+/// Waits, at most `standalone_open_timeout`, until the server answered the standalone GET, so
+/// that a request sent next cannot make the server write to a stream that is not open yet.
+pub(crate) async fn wait_until_answered(client: &Client, first_answer: oneshot::Receiver<()>) {
+    let limit = client.inner.options.standalone_open_timeout;
+    let _ = tokio::time::timeout(limit, first_answer).await;
+}
+
+async fn run(weak: Weak<Inner>, session: Arc<Session>, answered: oneshot::Sender<()>) {
+    let mut answered = Some(answered);
     let mut resumption = Resumption::new(
         Client::upgrade(&weak)
             .map(|c| c.inner.options.reconnect)
@@ -44,6 +58,9 @@ async fn run(weak: Weak<Inner>, session: Arc<Session>) {
             .open_event_stream(Some(&session), resumption.last_event_id.as_deref())
             .await;
         drop(client);
+        if let Some(answered) = answered.take() {
+            let _ = answered.send(());
+        }
         let mut stream = match opened {
             Ok(Some(stream)) => stream,
             // 405: the server offers no standalone stream. Stop; no retries.

@@ -21,6 +21,10 @@ pub struct Config {
     /// Keep every request for `/_admin/requests`; off for benchmarks (`--no-record`), where the
     /// log would grow by every body sent.
     pub record_requests: bool,
+    /// Wait this long before answering a standalone GET (`--get-delay-ms`), as a slow or
+    /// distant server would: a client that sends requests before its stream is open loses
+    /// whatever the server sends there meanwhile.
+    pub get_delay_ms: u64,
 }
 
 impl Default for Config {
@@ -33,6 +37,7 @@ impl Default for Config {
             page_size: 2,
             retry_ms: None,
             record_requests: true,
+            get_delay_ms: 0,
         }
     }
 }
@@ -65,6 +70,11 @@ impl Config {
                             .map_err(|_| "--retry-ms takes a number of milliseconds".to_owned())?,
                     )
                 }
+                "--get-delay-ms" => {
+                    config.get_delay_ms = value("--get-delay-ms")?
+                        .parse()
+                        .map_err(|_| "--get-delay-ms takes a number of milliseconds".to_owned())?
+                }
                 "--page-size" => {
                     config.page_size = value("--page-size")?
                         .parse()
@@ -95,13 +105,14 @@ mod tests {
     #[test]
     fn parses_every_flag() {
         let (c, port) = Config::from_args(args(
-            "--stateless --json --no-delete --port 8123 --protocol-version 2025-03-26 --page-size 3",
+            "--stateless --json --no-delete --port 8123 --protocol-version 2025-03-26 --page-size 3 --get-delay-ms 250",
         ))
         .unwrap();
         assert!(c.stateless && c.json_response && !c.allow_delete);
         assert_eq!(port, 8123);
         assert_eq!(c.forced_protocol_version.as_deref(), Some("2025-03-26"));
         assert_eq!(c.page_size, 3);
+        assert_eq!(c.get_delay_ms, 250);
     }
 
     #[test]
@@ -109,6 +120,7 @@ mod tests {
         assert!(Config::from_args(args("--port")).is_err());
         assert!(Config::from_args(args("--port x")).is_err());
         assert!(Config::from_args(args("--page-size 0")).is_err());
+        assert!(Config::from_args(args("--get-delay-ms soon")).is_err());
         assert!(Config::from_args(args("--verbose")).is_err());
     }
 }

@@ -85,8 +85,8 @@ pub async fn progress(out: &Outbox, args: &Value) -> Result<Value, RpcError> {
     ))
 }
 
-/// `ask(kind, via?, params?)`: kind is elicitation, sampling, roots or ping; via is "post"
-/// (this request's stream, the default) or "get" (the session's standalone stream).
+/// `ask(kind, via?, params?, wait?)`: kind is elicitation, sampling, roots or ping; via is
+/// "post" (this request's stream, the default) or "get" (the session's standalone stream).
 pub async fn ask(out: &Outbox, args: &Value) -> Result<Value, RpcError> {
     let kind = args.get("kind").and_then(Value::as_str).unwrap_or("");
     let (method, default_params) = match kind {
@@ -121,9 +121,13 @@ pub async fn ask(out: &Outbox, args: &Value) -> Result<Value, RpcError> {
                 .session
                 .clone()
                 .ok_or_else(|| invalid("ask via=get needs a session"))?;
-            // The client opens its GET stream right after initializing; give it a moment.
+            // By default the client gets a moment to open its GET stream; with `wait: false`
+            // the request goes out at once and is lost without a stream, as some real servers
+            // (the TypeScript SDK's) do.
+            let patient = args.get("wait").and_then(Value::as_bool).unwrap_or(true);
+            let tries = if patient { 100 } else { 1 };
             let mut delivered = false;
-            for _ in 0..100 {
+            for _ in 0..tries {
                 if out.state.push_to(&session, &request) > 0 {
                     delivered = true;
                     break;

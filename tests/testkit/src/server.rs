@@ -50,7 +50,7 @@ async fn mcp(
         Some(canned) => canned,
         None => match method {
             Method::POST => post_message(&state, &headers, &body).await,
-            Method::GET => get_stream(&state, &headers),
+            Method::GET => get_stream(&state, &headers).await,
             Method::DELETE => delete_session(&state, &headers),
             _ => plain(StatusCode::METHOD_NOT_ALLOWED, "use POST, GET or DELETE"),
         },
@@ -476,7 +476,7 @@ fn channel_body(rx: mpsc::UnboundedReceiver<Bytes>) -> Body {
 }
 
 /// S7: the standalone stream. It stays open (with keepalive comments) until the session ends.
-fn get_stream(state: &Arc<State>, headers: &HeaderMap) -> Response<Body> {
+async fn get_stream(state: &Arc<State>, headers: &HeaderMap) -> Response<Body> {
     if !origin_allowed(headers) {
         return plain(StatusCode::FORBIDDEN, "origin not allowed");
     }
@@ -505,6 +505,8 @@ fn get_stream(state: &Arc<State>, headers: &HeaderMap) -> Response<Body> {
             }
         };
     }
+    // The stream exists only once this answer is sent; until then pushes find no listener.
+    tokio::time::sleep(Duration::from_millis(state.config.get_delay_ms)).await;
     let Some(rx) = state.session_stream(&id) else {
         return rpc_http_error(StatusCode::NOT_FOUND, -32001, "session not found");
     };
