@@ -21,11 +21,16 @@ PEERS_VENV := .tools/peers-venv
 RMCP_PEER := target/release/rmcp-peer-server
 RECORDING_PROXY := target/debug/mcpstream-recording-proxy
 
-.PHONY: test demo setup rust-setup python-setup ruby-setup python-install ruby-install testserver \
+.PHONY: test check check-lint check-python check-ruby demo setup rust-setup python-setup ruby-setup python-install ruby-install testserver \
 	lint rust-test python-test ruby-test interop-setup peers conformance interop bench bench-quick \
 	bench-build
 
 test: lint rust-test python-test ruby-test conformance interop bench-quick
+
+# The quick loop while working: formatting, lints, cargo test, and the Python and Ruby suites
+# against the reference server, all from debug builds. No root, no npm, no release builds;
+# the Ruby part needs Ruby's headers and libclang installed once (`make ruby-setup`, as root).
+check: check-lint rust-test check-python check-ruby
 
 demo: python-install ruby-install testserver
 	tests/with-server.sh $(VENV)/bin/python bindings-python/examples/quickstart.py
@@ -65,7 +70,9 @@ python-install: python-setup
 testserver:
 	$(CARGO) build -q -p mcpstream-testkit --bin mcpstream-testserver
 
-lint: setup
+lint: setup check-lint
+
+check-lint: rust-setup python-setup
 	$(CARGO) fmt --all --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 	$(VENV)/bin/ruff check bindings-python tests/interop tests/conformance bench
@@ -74,10 +81,26 @@ lint: setup
 rust-test: rust-setup
 	$(CARGO) test
 
-python-test: python-install testserver
+python-test: python-install testserver python-suite
+
+python-suite:
 	$(VENV)/bin/python -m mypy.stubtest mcpstream
-	$(VENV)/bin/mypy --strict bindings-python/examples
+	$(VENV)/bin/mypy --strict bindings-python/python/mcpstream bindings-python/examples
 	$(VENV)/bin/python -m pytest -q
+
+# A debug build of the extension, installed into the venv in place.
+check-python: python-setup testserver
+	VIRTUAL_ENV=$(CURDIR)/$(VENV) $(VENV)/bin/maturin develop -q
+	$(MAKE) --no-print-directory python-suite
+
+# The extension from a debug build, loaded from target/ruby-dev instead of an installed gem.
+check-ruby: testserver
+	@ruby -rrbconfig -e 'exit File.exist?(File.join(RbConfig::CONFIG["rubyhdrdir"], "ruby.h"))' 2>/dev/null || \
+		{ echo "check-ruby needs Ruby with its headers and libclang: run 'make ruby-setup' (root) once"; exit 1; }
+	$(CARGO) build -q -p mcpstream-ruby
+	mkdir -p target/ruby-dev && cp target/debug/libmcpstream_ruby.so target/ruby-dev/mcpstream_native.so
+	MCPSTREAM_RUBY_EXT_DIR=$(CURDIR)/target/ruby-dev RUBYLIB=$(CURDIR)/bindings-ruby/lib:$(CURDIR)/target/ruby-dev \
+		ruby -w bindings-ruby/test/run.rb
 
 ruby-test: ruby-install testserver
 	$(RUBY_ENV) ruby -w bindings-ruby/test/run.rb

@@ -3,11 +3,13 @@
 //! work (which, for a request, sends `notifications/cancelled`).
 
 use crate::{errors, gate};
+use mcpstream::handlers::ProgressHandler;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::PyString;
+use serde_json::Value;
 use std::future::Future;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use tokio::task::AbortHandle;
 
 static RESOLVE: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
@@ -30,10 +32,26 @@ impl Canceller {
     }
 }
 
-/// Operations yield JSON text (or nothing); the Python layer decodes it.
+/// A core progress handler that runs `callback` (the `_hooks.progress` adapter) on the running
+/// event loop. The loop runs it before it resolves the call's future, which comes later.
+pub fn progress_on_loop(py: Python<'_>, callback: Py<PyAny>) -> PyResult<ProgressHandler> {
+    let event_loop = py
+        .import("asyncio")?
+        .call_method0("get_running_loop")?
+        .unbind();
+    Ok(Arc::new(move |params: &Value| {
+        let text = params.to_string();
+        gate::with_python(|py| {
+            // A closed loop (the program moved on) has no one left to tell.
+            let _ = event_loop.call_method1(py, "call_soon_threadsafe", (&callback, text));
+        });
+    }))
+}
+
+/// Operations yield JSON text; the Python layer decodes it.
 pub fn to_asyncio<'py, F>(py: Python<'py>, work: F) -> PyResult<Bound<'py, PyAny>>
 where
-    F: Future<Output = mcpstream::Result<Option<String>>> + Send + 'static,
+    F: Future<Output = mcpstream::Result<String>> + Send + 'static,
 {
     let event_loop = py.import("asyncio")?.call_method0("get_running_loop")?;
     let future = event_loop.call_method0("create_future")?;
@@ -47,12 +65,11 @@ where
         future.clone().unbind(),
         resolve.clone_ref(py),
     );
-    let task = mcpstream::blocking::runtime().spawn(async move {
+    let task = mcpstream::runtime::shared().spawn(async move {
         let outcome = work.await;
         gate::with_python(|py| {
             let (ok, value) = match outcome {
-                Ok(Some(text)) => (true, PyString::new(py, &text).into_any().unbind()),
-                Ok(None) => (true, py.None()),
+                Ok(text) => (true, PyString::new(py, &text).into_any().unbind()),
                 Err(e) => (false, errors::to_py(py, e).into_value(py).into_any()),
             };
             // A closed loop (the program moved on) has no one left to tell.

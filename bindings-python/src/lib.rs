@@ -1,54 +1,67 @@
 //! `mcpstream._native`: the Python face of the core. It translates arguments, results and
-//! errors and bridges the runtime; the protocol logic stays in the core crate.
+//! errors and bridges the runtime; the protocol logic stays in the core crate, and what the
+//! Python and Ruby bindings share is in the binding kit.
 
 mod bridge;
+mod dispatcher;
 mod errors;
 mod gate;
 mod hooks;
 mod wait;
 
-use mcpstream::ops::{parse_json, positive_seconds, Op};
-use mcpstream::ClientOptions;
+use dispatcher::Dispatcher;
+use mcpstream::handlers::ProgressHandler;
+use mcpstream_binding_kit::{BindingOptions, Operation};
 use pyo3::prelude::*;
+use std::future::Future;
 
 #[pyclass(frozen, module = "mcpstream._native")]
 struct NativeClient {
     inner: mcpstream::Client,
+    /// Runs this client's Python callbacks, off the runtime's threads.
+    callbacks: Dispatcher,
+}
+
+impl Drop for NativeClient {
+    fn drop(&mut self) {
+        self.callbacks.close();
+    }
 }
 
 #[pymethods]
 impl NativeClient {
+    /// `options` is a JSON object of the client's settings by name; what it leaves out takes
+    /// the core's default. Handlers are the adapters from `mcpstream._hooks`.
     #[new]
-    #[pyo3(signature = (url, headers, timeout, close_timeout, max_response_bytes, client_info_json, standalone_stream, on_session_expired, hooks))]
+    // Each handler is its own keyword-only argument: named, not positional.
     #[allow(clippy::too_many_arguments)]
+    #[pyo3(signature = (url, options, *, on_sampling=None, on_elicitation=None, on_roots=None,
+                        on_notification=None, on_session_change=None))]
     fn new(
         py: Python<'_>,
         url: &str,
-        headers: Vec<(String, String)>,
-        timeout: f64,
-        close_timeout: f64,
-        max_response_bytes: usize,
-        client_info_json: Option<String>,
-        standalone_stream: bool,
-        on_session_expired: &str,
-        hooks: hooks::Hooks,
+        options: &str,
+        on_sampling: Option<Py<PyAny>>,
+        on_elicitation: Option<Py<PyAny>>,
+        on_roots: Option<Py<PyAny>>,
+        on_notification: Option<Py<PyAny>>,
+        on_session_change: Option<Py<PyAny>>,
     ) -> PyResult<Self> {
+        let callbacks = Dispatcher::default();
+        let handlers = hooks::Hooks {
+            sampling: on_sampling,
+            elicitation: on_elicitation,
+            roots: on_roots,
+            notification: on_notification,
+            session_change: on_session_change,
+        }
+        .into_handlers(&callbacks);
         let build = || {
-            let mut opts = ClientOptions::default()
-                .timeout(positive_seconds("timeout", timeout)?)
-                .close_timeout(positive_seconds("close_timeout", close_timeout)?)
-                .max_response_bytes(max_response_bytes)
-                .standalone_stream(standalone_stream)
-                .on_session_expired(on_session_expired.parse()?)
-                .handlers(hooks::handlers(hooks));
-            opts.headers = headers;
-            if let Some(info) = parse_json("client_info", client_info_json)? {
-                opts.client_info = info;
-            }
+            let opts = BindingOptions::from_json(options)?.client_options(handlers)?;
             mcpstream::Client::with_options(url, opts)
         };
         build()
-            .map(|inner| Self { inner })
+            .map(|inner| Self { inner, callbacks })
             .map_err(|e| errors::to_py(py, e))
     }
 
@@ -67,45 +80,65 @@ impl NativeClient {
         self.inner.protocol_version()
     }
 
-    /// The InitializeResult of the current session as JSON text, if connected.
+    /// The current session's `serverInfo` as JSON text, if connected.
     #[getter]
-    fn initialize_result_json(&self) -> Option<String> {
-        self.inner
-            .session()
-            .map(|s| s.initialize_result.to_string())
+    fn server_info(&self) -> Option<String> {
+        self.inner.server_info().map(|v| v.to_string())
     }
 
-    /// Runs an operation, blocking this thread (not the GIL) until it finishes.
-    #[pyo3(signature = (op, text=None, json=None, timeout=None, on_progress=None))]
-    fn call(
-        &self,
-        py: Python<'_>,
-        op: &str,
-        text: Option<String>,
-        json: Option<String>,
-        timeout: Option<f64>,
-        on_progress: Option<Py<PyAny>>,
-    ) -> PyResult<Option<String>> {
-        let progress = on_progress.map(hooks::progress_handler);
-        let op = Op::parse(op, text, json, timeout, progress).map_err(|e| errors::to_py(py, e))?;
-        wait::block_on(py, op.run(self.inner.clone()))
+    /// The current session's server `capabilities` as JSON text, if connected.
+    #[getter]
+    fn server_capabilities(&self) -> Option<String> {
+        self.inner.server_capabilities().map(|v| v.to_string())
     }
 
-    /// Starts an operation and returns an asyncio awaitable for its result. Cancelling the
-    /// awaitable drops the request.
-    #[pyo3(signature = (op, text=None, json=None, timeout=None, on_progress=None))]
+    /// Runs an operation (a JSON object naming it, see the binding kit) and returns its
+    /// result as JSON text, blocking this thread (not the GIL) until it finishes. Progress
+    /// callbacks run on this thread while it waits.
+    #[pyo3(signature = (op, on_progress=None))]
+    fn call(&self, py: Python<'_>, op: &str, on_progress: Option<Py<PyAny>>) -> PyResult<String> {
+        let inbox = wait::Inbox::new();
+        let progress = on_progress.is_some().then(|| inbox.progress_handler());
+        let work = self.work(py, op, progress)?;
+        wait::block_on(py, work, inbox, on_progress)
+    }
+
+    /// Starts an operation and returns an asyncio awaitable for its JSON text result.
+    /// Progress callbacks run on the event loop, before the awaitable completes. Cancelling
+    /// the awaitable drops the request.
+    #[pyo3(signature = (op, on_progress=None))]
     fn call_async<'py>(
         &self,
         py: Python<'py>,
         op: &str,
-        text: Option<String>,
-        json: Option<String>,
-        timeout: Option<f64>,
         on_progress: Option<Py<PyAny>>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let progress = on_progress.map(hooks::progress_handler);
-        let op = Op::parse(op, text, json, timeout, progress).map_err(|e| errors::to_py(py, e))?;
-        bridge::to_asyncio(py, op.run(self.inner.clone()))
+        let progress = on_progress
+            .map(|callback| bridge::progress_on_loop(py, callback))
+            .transpose()?;
+        let work = self.work(py, op, progress)?;
+        bridge::to_asyncio(py, work)
+    }
+}
+
+impl NativeClient {
+    /// The operation as a future, which ends only after the session-change callbacks it
+    /// caused have run.
+    fn work(
+        &self,
+        py: Python<'_>,
+        op: &str,
+        progress: Option<ProgressHandler>,
+    ) -> PyResult<impl Future<Output = mcpstream::Result<String>> + Send + 'static> {
+        let op = Operation::from_json(op).map_err(|e| errors::to_py(py, e))?;
+        let (client, callbacks) = (self.inner.clone(), self.callbacks.clone());
+        Ok(async move {
+            let (outcome, session_moved) = op.run_and_settle(client, progress).await;
+            if session_moved {
+                let _ = callbacks.fence().await;
+            }
+            outcome.map(|value| value.to_string())
+        })
     }
 }
 
@@ -114,5 +147,9 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<NativeClient>()?;
     m.add_function(wrap_pyfunction!(gate::shutdown, m)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    m.add(
+        "DEFAULT_MAX_RESPONSE_BYTES",
+        mcpstream::DEFAULT_MAX_RESPONSE_BYTES,
+    )?;
     Ok(())
 }

@@ -1,12 +1,19 @@
-//! Core errors become the exception classes defined in `lib/mcpstream/errors.rb`.
+//! Core errors become the exception classes defined in `lib/mcpstream/errors.rb`, by the
+//! binding kit's error table (the same classes and attributes as in Python).
 
-use magnus::value::ReprValue;
-use magnus::{kwargs, prelude::*, Exception, ExceptionClass, RModule, Ruby};
-use mcpstream::{Error, HttpErrorKind};
+use magnus::{prelude::*, Exception, ExceptionClass, KwArgs, RModule, Ruby, Value};
+use mcpstream::Error;
+use mcpstream_binding_kit::{describe, ErrorClass, Field};
 
 fn class(ruby: &Ruby, name: &str) -> Result<ExceptionClass, magnus::Error> {
     let module: RModule = ruby.class_object().const_get("MCPStream")?;
     module.const_get(name)
+}
+
+/// JSON text as Ruby values, by Ruby's own JSON (as the client decodes results).
+fn json_parse(ruby: &Ruby, text: &str) -> Result<Value, magnus::Error> {
+    let json: RModule = ruby.class_object().const_get("JSON")?;
+    json.funcall("parse", (text,))
 }
 
 pub fn to_ruby(ruby: &Ruby, error: Error) -> magnus::Error {
@@ -14,33 +21,26 @@ pub fn to_ruby(ruby: &Ruby, error: Error) -> magnus::Error {
 }
 
 fn build(ruby: &Ruby, error: &Error) -> Result<magnus::Error, magnus::Error> {
-    let message = error.to_string();
-    let instance = match error {
-        Error::Transport { .. } => class(ruby, "TransportError")?.new_instance((message,))?,
-        Error::Timeout { .. } => class(ruby, "TimeoutError")?.new_instance((message,))?,
-        Error::Http { status, kind, body } => class(ruby, "HTTPError")?.new_instance((
-            message,
-            kwargs!("status" => *status, "error_type" => kind.as_str(), "body" => body.as_str()),
-        ))?,
-        Error::SessionExpired { session_id, status } => class(ruby, "SessionExpiredError")?
-            .new_instance((
-                message,
-                kwargs!(
-                    "session_id" => session_id.as_str(),
-                    "status" => *status,
-                    "error_type" => HttpErrorKind::from_status(*status).as_str()
-                ),
-            ))?,
-        Error::Rpc { code, message: rpc_message, data } => class(ruby, "RPCError")?.new_instance((
-            message,
-            kwargs!("code" => *code, "rpc_message" => rpc_message.as_str(), "data_json" => data.as_ref().map(|d| d.to_string())),
-        ))?,
-        Error::InvalidArgument { message } => {
-            return Ok(magnus::Error::new(ruby.exception_arg_error(), message.clone()))
+    let facts = describe(error);
+    let name = match facts.class {
+        ErrorClass::Argument => {
+            return Ok(magnus::Error::new(
+                ruby.exception_arg_error(),
+                facts.message,
+            ))
         }
-        _ => class(ruby, "ProtocolError")?.new_instance((message,))?,
+        ErrorClass::Named(name) => name,
     };
-    let exception = Exception::from_value(instance.as_value())
-        .ok_or_else(|| magnus::Error::new(ruby.exception_type_error(), "not an exception"))?;
+    let kwargs = ruby.hash_new();
+    for (key, field) in facts.fields {
+        let key = ruby.to_symbol(key);
+        match field {
+            Field::Int(n) => kwargs.aset(key, n)?,
+            Field::Text(s) => kwargs.aset(key, s)?,
+            Field::Json(Some(value)) => kwargs.aset(key, json_parse(ruby, &value.to_string())?)?,
+            Field::Json(None) => kwargs.aset(key, ruby.qnil())?,
+        }
+    }
+    let exception: Exception = class(ruby, name)?.new_instance((facts.message, KwArgs(kwargs)))?;
     Ok(exception.into())
 }

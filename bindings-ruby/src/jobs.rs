@@ -2,13 +2,12 @@
 //! (on runtime threads) put them on a channel, a Ruby thread owned by the client takes them
 //! with `next_job` (waiting outside the GVL) and returns answers with `answer`.
 
-use mcpstream::handlers::{
-    Handlers, NotificationHandler, ProgressHandler, RequestHandler, SessionChangeHandler,
-};
-use mcpstream::ops::{handler_result, internal_error, HandlerAnswer};
+use mcpstream::handlers::{Handlers, NotificationHandler, RequestHandler, SessionChangeHandler};
+use mcpstream_binding_kit::answer::internal_error;
+use mcpstream_binding_kit::handler_result;
 use serde_json::Value;
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{channel, Receiver, Sender};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -16,6 +15,8 @@ use tokio::sync::oneshot;
 
 /// A request handler the Ruby side never answers must not hold the server's request forever.
 const ANSWER_TIMEOUT: Duration = Duration::from_secs(300);
+/// A call waits at most this long for its session-change block to have run.
+const FENCE_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// `(id, kind, first, second, third)`: what the Ruby dispatcher receives.
 pub type Job = (
@@ -25,13 +26,15 @@ pub type Job = (
     Option<String>,
     Option<String>,
 );
-pub type Answer = HandlerAnswer;
+/// The binding kit's JSON answer (`{"result": …}`, `{"error": …}` or `{"raised": …}`).
+pub type Answer = String;
 
 pub struct Jobs {
     tx: Sender<Job>,
     rx: Mutex<Receiver<Job>>,
     next_id: AtomicU64,
     waiting: Mutex<HashMap<u64, oneshot::Sender<Answer>>>,
+    has_session_change: AtomicBool,
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -46,6 +49,7 @@ impl Jobs {
             rx: Mutex::new(rx),
             next_id: AtomicU64::new(1),
             waiting: Mutex::default(),
+            has_session_change: AtomicBool::new(false),
         })
     }
 
@@ -87,7 +91,7 @@ impl Jobs {
                 let answer = tokio::time::timeout(ANSWER_TIMEOUT, rx).await;
                 lock(&jobs.waiting).remove(&id);
                 match answer {
-                    Ok(Ok(answer)) => handler_result(answer),
+                    Ok(Ok(answer)) => handler_result(kind, &answer),
                     Ok(Err(_)) | Err(_) => Err(internal_error(format!(
                         "the Ruby {kind} handler did not answer"
                     ))),
@@ -99,6 +103,8 @@ impl Jobs {
     /// Core handlers for the kinds that have a Ruby block.
     pub fn handlers(self: &Arc<Self>, kinds: &[String]) -> Handlers {
         let has = |k: &str| kinds.iter().any(|x| x == k);
+        self.has_session_change
+            .store(has("session_change"), Ordering::Relaxed);
         let notification: Option<NotificationHandler> = has("notification").then(|| {
             let jobs = self.clone();
             Arc::new(move |method: &str, params: Option<&Value>| {
@@ -130,22 +136,19 @@ impl Jobs {
         }
     }
 
-    /// Marks the end of a call's progress: posted after its last progress job, so the Ruby
-    /// side knows every callback for the call has been delivered.
-    pub fn end_progress(&self, block_id: u64) {
-        self.post("progress_end", Some(block_id.to_string()), None, None);
-    }
-
-    /// A progress callback that posts jobs naming the Ruby block registered under `block_id`.
-    pub fn progress(self: &Arc<Self>, block_id: u64) -> ProgressHandler {
-        let jobs = self.clone();
-        Arc::new(move |params: &Value| {
-            jobs.post(
-                "progress",
-                Some(block_id.to_string()),
-                Some(params.to_string()),
-                None,
-            );
-        })
+    /// Resolves once the dispatcher has taken every job posted before it (bounded, so a
+    /// client whose dispatcher is gone does not hang). At once without a session-change block,
+    /// the only job a call waits for.
+    pub async fn fence(self: &Arc<Self>) {
+        if !self.has_session_change.load(Ordering::Relaxed) {
+            return;
+        }
+        let (tx, rx) = oneshot::channel();
+        {
+            let mut waiting = lock(&self.waiting);
+            let id = self.post("fence", None, None, None);
+            waiting.insert(id, tx);
+        }
+        let _ = tokio::time::timeout(FENCE_TIMEOUT, rx).await;
     }
 }

@@ -1,13 +1,14 @@
 //! `mcpstream_native`: the Ruby face of the core. It translates arguments, results and errors
-//! and releases the GVL while waiting; the protocol logic stays in the core crate.
+//! and releases the GVL while waiting; the protocol logic stays in the core crate, and what the
+//! Python and Ruby bindings share is in the binding kit.
 
 mod errors;
 mod jobs;
 mod wait;
 
+use magnus::block::Proc;
 use magnus::{function, method, prelude::*, Error, RModule, Ruby};
-use mcpstream::ops::{parse_json, positive_seconds, Op};
-use mcpstream::ClientOptions;
+use mcpstream_binding_kit::{BindingOptions, Operation};
 use std::sync::Arc;
 
 #[magnus::wrap(class = "MCPStream::NativeClient", free_immediately, size)]
@@ -16,44 +17,19 @@ struct NativeClient {
     jobs: Arc<jobs::Jobs>,
 }
 
-/// `(headers, timeout, close_timeout, max_response_bytes, client_info_json,
-/// standalone_stream, on_session_expired, handler kinds)`.
-type Config = (
-    Vec<(String, String)>,
-    f64,
-    f64,
-    usize,
-    Option<String>,
-    bool,
-    String,
-    Vec<String>,
-);
-
 impl NativeClient {
-    fn new(ruby: &Ruby, url: String, config: Config) -> Result<Self, Error> {
-        let (
-            headers,
-            timeout,
-            close_timeout,
-            max_response_bytes,
-            client_info,
-            standalone,
-            policy,
-            kinds,
-        ) = config;
+    /// `options` is a JSON object of the client's settings by name (what it leaves out takes
+    /// the core's default); `handler_kinds` names the handlers the Ruby side has blocks for.
+    fn new(
+        ruby: &Ruby,
+        url: String,
+        options: String,
+        handler_kinds: Vec<String>,
+    ) -> Result<Self, Error> {
         let jobs = jobs::Jobs::new();
         let build = || -> mcpstream::Result<Self> {
-            let mut opts = ClientOptions::default()
-                .timeout(positive_seconds("timeout", timeout)?)
-                .close_timeout(positive_seconds("close_timeout", close_timeout)?)
-                .max_response_bytes(max_response_bytes)
-                .standalone_stream(standalone)
-                .on_session_expired(policy.parse()?)
-                .handlers(jobs.handlers(&kinds));
-            opts.headers = headers;
-            if let Some(info) = parse_json("client_info", client_info)? {
-                opts.client_info = info;
-            }
+            let opts = BindingOptions::from_json(&options)?
+                .client_options(jobs.handlers(&handler_kinds))?;
             Ok(Self {
                 inner: mcpstream::Client::with_options(&url, opts)?,
                 jobs: jobs.clone(),
@@ -70,10 +46,12 @@ impl NativeClient {
         self.inner.protocol_version()
     }
 
-    fn initialize_result_json(&self) -> Option<String> {
-        self.inner
-            .session()
-            .map(|s| s.initialize_result.to_string())
+    fn server_info(&self) -> Option<String> {
+        self.inner.server_info().map(|v| v.to_string())
+    }
+
+    fn server_capabilities(&self) -> Option<String> {
+        self.inner.server_capabilities().map(|v| v.to_string())
     }
 
     /// The next handler job for the client's Ruby dispatcher thread, or nil after a short wait.
@@ -83,30 +61,37 @@ impl NativeClient {
         Ok(job)
     }
 
-    fn answer(&self, id: u64, ok: bool, json: Option<String>, code: i64, message: String) {
-        self.jobs.answer(id, (ok, json, code, message));
+    /// A handler's answer to job `id`, as the binding kit's JSON answer.
+    fn answer(&self, id: u64, answer: String) {
+        self.jobs.answer(id, answer);
     }
 
-    /// Runs one operation with the GVL released; returns JSON text (or the close outcome).
-    /// `progress_block` names the Ruby block (kept by the dispatcher) that gets progress.
+    /// Runs one operation (a JSON object naming it) with the GVL released; returns its result
+    /// as JSON text. `on_progress`, if given, gets each progress notification's params as JSON
+    /// text, on this thread. A call that moved the session returns after the session-change
+    /// block has run.
     fn call(
         ruby: &Ruby,
         rb_self: &Self,
         op: String,
-        text: Option<String>,
-        params: Option<String>,
-        timeout: Option<f64>,
-        progress_block: Option<u64>,
-    ) -> Result<Option<String>, Error> {
-        let on_progress = progress_block.map(|id| rb_self.jobs.progress(id));
-        let outcome = match Op::parse(&op, text, params, timeout, on_progress) {
-            Ok(op) => wait::block_on(ruby, op.run(rb_self.inner.clone())),
-            Err(e) => Err(errors::to_ruby(ruby, e)),
-        };
-        if let Some(id) = progress_block {
-            rb_self.jobs.end_progress(id);
-        }
-        outcome
+        on_progress: Option<Proc>,
+    ) -> Result<String, Error> {
+        let op = Operation::from_json(&op).map_err(|e| errors::to_ruby(ruby, e))?;
+        let client = rb_self.inner.clone();
+        let jobs = rb_self.jobs.clone();
+        let with_progress = on_progress.is_some();
+        wait::block_on(
+            ruby,
+            move |progress| async move {
+                let progress = with_progress.then_some(progress);
+                let (outcome, session_moved) = op.run_and_settle(client, progress).await;
+                if session_moved {
+                    jobs.fence().await;
+                }
+                outcome.map(|value| value.to_string())
+            },
+            on_progress,
+        )
     }
 }
 
@@ -114,19 +99,24 @@ impl NativeClient {
 fn init(ruby: &Ruby) -> Result<(), Error> {
     let module: RModule = ruby.define_module("MCPStream")?;
     let class = module.define_class("NativeClient", ruby.class_object())?;
-    class.define_singleton_method("new", function!(NativeClient::new, 2))?;
+    class.define_singleton_method("new", function!(NativeClient::new, 3))?;
     class.define_method("session_id", method!(NativeClient::session_id, 0))?;
     class.define_method(
         "protocol_version",
         method!(NativeClient::protocol_version, 0),
     )?;
+    class.define_method("server_info", method!(NativeClient::server_info, 0))?;
     class.define_method(
-        "initialize_result_json",
-        method!(NativeClient::initialize_result_json, 0),
+        "server_capabilities",
+        method!(NativeClient::server_capabilities, 0),
     )?;
-    class.define_method("call", method!(NativeClient::call, 5))?;
+    class.define_method("call", method!(NativeClient::call, 2))?;
     class.define_method("next_job", method!(NativeClient::next_job, 0))?;
-    class.define_method("answer", method!(NativeClient::answer, 5))?;
+    class.define_method("answer", method!(NativeClient::answer, 2))?;
     module.const_set("NATIVE_VERSION", env!("CARGO_PKG_VERSION"))?;
+    module.const_set(
+        "DEFAULT_MAX_RESPONSE_BYTES",
+        mcpstream::DEFAULT_MAX_RESPONSE_BYTES,
+    )?;
     Ok(())
 }

@@ -4,10 +4,14 @@
 //! stays usable.
 
 use crate::errors;
-use magnus::Ruby;
-use mcpstream::blocking::spawn;
+use magnus::block::Proc;
+use magnus::{Ruby, Value};
+use mcpstream::handlers::ProgressHandler;
+use mcpstream::runtime::start_call;
 use std::ffi::c_void;
 use std::future::Future;
+use std::sync::mpsc::{channel, RecvTimeoutError};
+use std::sync::Arc;
 use std::time::Duration;
 
 pub const SLICE: Duration = Duration::from_millis(50);
@@ -45,15 +49,53 @@ pub fn without_gvl<F: FnOnce() -> R, R>(f: F) -> Option<R> {
     work.result
 }
 
-pub fn block_on<T, F>(ruby: &Ruby, fut: F) -> Result<T, magnus::Error>
+/// What a waiting call hears from the runtime.
+pub enum Event<T> {
+    Progress(String),
+    Done(mcpstream::Result<T>),
+}
+
+/// Runs `fut` (given a progress handler that reports to this thread) on the shared runtime
+/// and waits for it outside the GVL. The call's progress block runs here, on the calling
+/// thread, between waits: in order, before the call returns, and free to call the client.
+pub fn block_on<T, F>(
+    ruby: &Ruby,
+    fut: impl FnOnce(ProgressHandler) -> F,
+    on_progress: Option<Proc>,
+) -> Result<T, magnus::Error>
 where
     F: Future<Output = mcpstream::Result<T>> + Send + 'static,
     T: Send + 'static,
 {
-    let call = spawn(fut);
+    let (sender, receiver) = channel::<Event<T>>();
+    let progress_sender = sender.clone();
+    let progress: ProgressHandler = Arc::new(move |params| {
+        let _ = progress_sender.send(Event::Progress(params.to_string()));
+    });
+    let fut = fut(progress);
+    let call = start_call(async move {
+        let _ = sender.send(Event::Done(fut.await));
+    });
     loop {
-        if let Some(Some(result)) = without_gvl(|| call.wait_for(SLICE)) {
-            return result.map_err(|e| errors::to_ruby(ruby, e));
+        match without_gvl(|| receiver.recv_timeout(SLICE)) {
+            Some(Ok(Event::Done(result))) => return result.map_err(|e| errors::to_ruby(ruby, e)),
+            Some(Ok(Event::Progress(params))) => {
+                if let Some(block) = &on_progress {
+                    // The Ruby side wraps the block so its own errors are reported there;
+                    // what reaches here is an interrupt (Thread#kill, Timeout, Ctrl-C).
+                    if let Err(interrupt) = block.call::<_, Value>((params,)) {
+                        call.cancel();
+                        return Err(interrupt);
+                    }
+                }
+            }
+            Some(Err(RecvTimeoutError::Timeout)) | None => {}
+            Some(Err(RecvTimeoutError::Disconnected)) => {
+                return Err(magnus::Error::new(
+                    ruby.exception_runtime_error(),
+                    "the runtime dropped the call",
+                ))
+            }
         }
         if let Err(interrupt) = ruby.thread_check_ints() {
             call.cancel();

@@ -8,9 +8,10 @@ require "mcpstream"
 
 REPO = File.expand_path("../..", __dir__)
 
-# The suite checks the installed gem, not the build tree.
+# The suite checks the installed gem, not the build tree; `make check` names its debug build.
 native = $LOADED_FEATURES.grep(/mcpstream_native/).first
-abort "mcpstream_native not loaded from GEM_HOME: #{native}" unless ENV["GEM_HOME"] && native&.start_with?(ENV["GEM_HOME"])
+expected = ENV["MCPSTREAM_RUBY_EXT_DIR"] || ENV["GEM_HOME"]
+abort "mcpstream_native not loaded from #{expected.inspect}: #{native}" unless expected && native&.start_with?(expected)
 
 # A running mcpstream-testserver and its admin routes.
 class RefServer

@@ -5,26 +5,11 @@
 use crate::client::{self, CloseOutcome};
 use crate::error::Result;
 use crate::options::{ClientOptions, RequestOptions};
+use crate::runtime;
 use crate::session::Session;
-use once_cell::sync::Lazy;
 use serde_json::Value;
 use std::future::Future;
-use std::sync::{mpsc, Arc};
-use std::time::Duration;
-use tokio::runtime::Runtime;
-
-static RUNTIME: Lazy<Runtime> = Lazy::new(|| {
-    tokio::runtime::Builder::new_multi_thread()
-        .thread_name("mcpstream")
-        .enable_all()
-        .build()
-        .expect("cannot start the mcpstream runtime")
-});
-
-/// The shared runtime, for bindings that bridge it to their own event loop.
-pub fn runtime() -> &'static Runtime {
-    &RUNTIME
-}
+use std::sync::Arc;
 
 /// Runs `fut` on the shared runtime and blocks this thread until it finishes. Unlike
 /// `Runtime::block_on` this is safe to call from inside another runtime's task (it blocks
@@ -34,45 +19,9 @@ where
     F: Future + Send + 'static,
     F::Output: Send + 'static,
 {
-    wait(spawn(fut)).expect("the runtime dropped a running task")
-}
-
-/// A call running on the shared runtime that a binding can wait for in slices (to check for
-/// Ctrl-C between them) and abandon.
-pub struct PendingCall<T> {
-    result: mpsc::Receiver<T>,
-    task: tokio::task::AbortHandle,
-}
-
-impl<T> PendingCall<T> {
-    /// `Some(result)` once finished; `None` if still running after `slice`.
-    pub fn wait_for(&self, slice: Duration) -> Option<T> {
-        self.result.recv_timeout(slice).ok()
-    }
-
-    /// Stops the call; dropping it aborts the request (and its HTTP exchange).
-    pub fn cancel(self) {
-        self.task.abort();
-    }
-}
-
-pub fn spawn<F>(fut: F) -> PendingCall<F::Output>
-where
-    F: Future + Send + 'static,
-    F::Output: Send + 'static,
-{
-    let (tx, rx) = mpsc::sync_channel(1);
-    let task = RUNTIME.spawn(async move {
-        let _ = tx.send(fut.await);
-    });
-    PendingCall {
-        result: rx,
-        task: task.abort_handle(),
-    }
-}
-
-fn wait<T>(call: PendingCall<T>) -> Option<T> {
-    call.result.recv().ok()
+    runtime::start_call(fut)
+        .wait()
+        .expect("the runtime dropped a running task")
 }
 
 /// The blocking twin of [`client::Client`]: same methods, same semantics, no `.await`.
@@ -120,18 +69,25 @@ impl Client {
         blocking!(self, |c| c.connect())
     }
 
-    pub fn request(&self, method: &str, params: Option<Value>) -> Result<Value> {
-        self.request_with_timeout(method, params, None)
+    pub fn url(&self) -> &str {
+        self.inner.url()
     }
 
-    pub fn request_with_timeout(
-        &self,
-        method: &str,
-        params: Option<Value>,
-        timeout: Option<Duration>,
-    ) -> Result<Value> {
+    pub fn options(&self) -> &ClientOptions {
+        self.inner.options()
+    }
+
+    pub fn server_info(&self) -> Option<Value> {
+        self.inner.server_info()
+    }
+
+    pub fn server_capabilities(&self) -> Option<Value> {
+        self.inner.server_capabilities()
+    }
+
+    pub fn request(&self, method: &str, params: Option<Value>) -> Result<Value> {
         let method = method.to_owned();
-        blocking!(self, |c| c.request_with_timeout(&method, params, timeout))
+        blocking!(self, |c| c.request(&method, params))
     }
 
     pub fn request_with(

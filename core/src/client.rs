@@ -1,11 +1,13 @@
 //! The async client: its public API, and the session lifecycle (connect, close, expiry,
-//! session-change events). Requests live in `request.rs`, server messages in `dispatch.rs`,
-//! the standalone GET stream in `standalone.rs`.
+//! session-change events). A request's life (deadline, progress, cancellation, resumption,
+//! expiry policy) is in `request.rs`, server messages in `dispatch.rs`, the standalone GET
+//! stream in `standalone.rs`.
 
 use crate::error::{Error, Result};
 use crate::handlers::{SessionChange, SessionChangeReason};
 use crate::jsonrpc::{self, RequestId};
 use crate::options::{ClientOptions, RequestOptions, SessionExpiryPolicy};
+use crate::request::OnBreak;
 use crate::session::{self, Session, SessionState, LATEST_PROTOCOL_VERSION, SESSION_ID_HEADER};
 use crate::standalone;
 use crate::stream::{MessageStream, Next};
@@ -91,18 +93,6 @@ async fn within<T>(
     tokio::time::timeout(limit, fut)
         .await
         .unwrap_or(Err(Error::Timeout { after: limit }))
-}
-
-/// Runs `fut` on the current runtime, or on the shared one outside any runtime (drop guards
-/// and `resume()` may run anywhere).
-pub(crate) fn spawn<F>(fut: F) -> AbortHandle
-where
-    F: std::future::Future<Output = ()> + Send + 'static,
-{
-    match tokio::runtime::Handle::try_current() {
-        Ok(handle) => handle.spawn(fut).abort_handle(),
-        Err(_) => crate::blocking::runtime().spawn(fut).abort_handle(),
-    }
 }
 
 impl Client {
@@ -211,7 +201,9 @@ impl Client {
             let (headers, reply) = self.inner.transport.post_request(&id, body, None).await?;
             let message = match reply {
                 Reply::Json(message) => message,
-                Reply::Stream(stream) => self.read_initialize_stream(&id, *stream).await?,
+                // Only pings may precede the initialize response (C5), and a broken
+                // initialize stream is not resumed.
+                Reply::Stream(stream) => self.await_response(&id, *stream, OnBreak::Fail).await?,
             };
             Ok((headers, message))
         })
@@ -270,47 +262,21 @@ impl Client {
         Ok((result, session))
     }
 
-    /// Only pings may precede the initialize response (C5); they are answered, nothing else is
-    /// expected, and a broken initialize stream is not resumed.
-    async fn read_initialize_stream(
-        &self,
-        id: &RequestId,
-        mut stream: MessageStream,
-    ) -> Result<jsonrpc::Incoming> {
-        loop {
-            match stream.next().await? {
-                Next::Message(m) if crate::transport::answers(&m, id) => {
-                    stream.finish().await;
-                    return Ok(m);
-                }
-                Next::Message(m) => self.dispatch(m),
-                Next::Ended => {
-                    return Err(Error::protocol(format!(
-                        "the SSE stream ended before the response to request {id}"
-                    )))
-                }
-            }
-        }
-    }
-
     /// Sends a JSON-RPC request and returns its `result`, with the client's default timeout.
     pub async fn request(&self, method: &str, params: Option<Value>) -> Result<Value> {
         self.request_with(method, params, RequestOptions::default())
             .await
     }
 
-    /// Sends a JSON-RPC request; `timeout` overrides the client default for this call.
-    pub async fn request_with_timeout(
+    /// Sends a JSON-RPC request with per-request options (timeout, progress callback) and
+    /// applies the session-expiry policy; `request.rs` has the request's whole life.
+    pub async fn request_with(
         &self,
         method: &str,
         params: Option<Value>,
-        timeout: Option<Duration>,
+        opts: RequestOptions,
     ) -> Result<Value> {
-        let opts = RequestOptions {
-            timeout,
-            ..RequestOptions::default()
-        };
-        self.request_with(method, params, opts).await
+        self.send_request(method, params, opts).await
     }
 
     /// Sends a notification; succeeds when the server accepts it (any 2xx).
@@ -332,19 +298,6 @@ impl Client {
     pub async fn call_tool(&self, name: &str, arguments: Option<Value>) -> Result<Value> {
         self.call_tool_with(name, arguments, RequestOptions::default())
             .await
-    }
-
-    pub async fn call_tool_with_timeout(
-        &self,
-        name: &str,
-        arguments: Option<Value>,
-        timeout: Option<Duration>,
-    ) -> Result<Value> {
-        let opts = RequestOptions {
-            timeout,
-            ..RequestOptions::default()
-        };
-        self.call_tool_with(name, arguments, opts).await
     }
 
     /// Calls a tool with per-request options (timeout, progress callback).

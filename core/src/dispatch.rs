@@ -2,11 +2,12 @@
 //! (ping at once, the rest by registered handlers, each on its own task so a slow handler
 //! blocks nothing), its notifications reach progress listeners and the notification handler.
 
-use crate::client::{lock, spawn, Client};
+use crate::client::{lock, Client};
 use crate::elicitation;
 use crate::error::Error;
-use crate::jsonrpc::{Incoming, RequestId, INTERNAL_ERROR, METHOD_NOT_FOUND};
+use crate::jsonrpc::{self, Incoming, RequestId, METHOD_NOT_FOUND};
 use crate::request::token_key;
+use crate::runtime::spawn_detached;
 use bytes::Bytes;
 use serde_json::{json, Value};
 
@@ -55,7 +56,7 @@ impl Client {
         let key = id.to_value().to_string();
         // Registered before the task can finish and unregister itself.
         let mut running = lock(&self.inner.server_requests);
-        let task = spawn(async move {
+        let task = spawn_detached(async move {
             let form = match method.as_str() {
                 "elicitation/create" => elicitation::requested_properties(params.as_ref()),
                 _ => None,
@@ -75,24 +76,7 @@ impl Client {
                 }),
             };
             lock(&client.inner.server_requests).remove(&id.to_value().to_string());
-            let reply = match outcome {
-                Ok(result) => json!({"jsonrpc": "2.0", "id": id.to_value(), "result": result}),
-                Err(Error::Rpc {
-                    code,
-                    message,
-                    data,
-                }) => {
-                    let mut error = json!({"code": code, "message": message});
-                    if let Some(data) = data {
-                        error["data"] = data;
-                    }
-                    json!({"jsonrpc": "2.0", "id": id.to_value(), "error": error})
-                }
-                Err(other) => json!({"jsonrpc": "2.0", "id": id.to_value(),
-                                     "error": {"code": INTERNAL_ERROR, "message": other.to_string()}}),
-            };
-            let body =
-                Bytes::from(serde_json::to_vec(&reply).expect("JSON values always serialise"));
+            let body = Bytes::from(jsonrpc::reply_body(&id, outcome));
             let _ = client.post_message(body).await;
         });
         running.insert(key, task);

@@ -187,6 +187,38 @@ pub(crate) fn request_body(id: &RequestId, method: &str, params: Option<Value>) 
     serde_json::to_vec(&Value::Object(msg)).expect("JSON values always serialise")
 }
 
+/// The reply to a server request `id`: its result, or a JSON-RPC error (an `Error::Rpc` keeps
+/// its code and data; any other failure is an internal error).
+pub(crate) fn reply_body(id: &RequestId, outcome: Result<Value>) -> Vec<u8> {
+    let reply = match outcome {
+        Ok(result) => json!({"jsonrpc": "2.0", "id": id.to_value(), "result": result}),
+        Err(Error::Rpc {
+            code,
+            message,
+            data,
+        }) => {
+            let mut error = json!({"code": code, "message": message});
+            if let Some(data) = data {
+                error["data"] = data;
+            }
+            json!({"jsonrpc": "2.0", "id": id.to_value(), "error": error})
+        }
+        Err(other) => json!({"jsonrpc": "2.0", "id": id.to_value(),
+                             "error": {"code": INTERNAL_ERROR, "message": other.to_string()}}),
+    };
+    serde_json::to_vec(&reply).expect("JSON values always serialise")
+}
+
+/// Whether `message` answers request `id`: its response, or an id-less error (the server
+/// could not even read the request).
+pub(crate) fn answers(message: &Incoming, id: &RequestId) -> bool {
+    match message {
+        Incoming::Response { id: got, .. } => got == id,
+        Incoming::ErrorResponse { id: got, .. } => got.as_ref().is_none_or(|got| got == id),
+        _ => false,
+    }
+}
+
 pub(crate) fn notification_body(method: &str, params: Option<Value>) -> Vec<u8> {
     let mut msg = Map::with_capacity(3);
     msg.insert("jsonrpc".into(), json!("2.0"));

@@ -1,7 +1,7 @@
 //! mcpstream: a Model Context Protocol client for the Streamable HTTP transport.
 //!
 //! The async [`Client`] does the protocol work; [`blocking::Client`] wraps it for synchronous
-//! code over one shared runtime. Session handling follows MCP revisions 2025-03-26 to
+//! code over one shared runtime ([`runtime`]). Session handling follows MCP revisions 2025-03-26 to
 //! 2025-11-25: the session id and protocol version come only from the `initialize` response,
 //! travel on every later request, and a 404 to a request that carried them ends the session
 //! with [`Error::SessionExpired`].
@@ -16,15 +16,16 @@
 //! ```
 
 pub mod blocking;
+mod body;
 mod client;
 mod dispatch;
 mod elicitation;
 mod error;
 pub mod handlers;
 pub mod jsonrpc;
-pub mod ops;
 mod options;
 mod request;
+pub mod runtime;
 pub mod session;
 pub mod sse;
 mod standalone;

@@ -2,14 +2,15 @@
 //! reset by progress, always under a hard maximum), `notifications/cancelled` when the request
 //! is abandoned, resuming a broken SSE stream, and the session-expiry policy.
 
-use crate::client::{lock, spawn, Client};
+use crate::client::{lock, Client};
 use crate::error::{Error, Result};
 use crate::handlers::ProgressHandler;
-use crate::jsonrpc::{self, Incoming, RequestId};
+use crate::jsonrpc::{self, answers, Incoming, RequestId};
 use crate::options::{RequestOptions, SessionExpiryPolicy};
+use crate::runtime::spawn_detached;
 use crate::session::Session;
 use crate::stream::{MessageStream, Next, Resumption};
-use crate::transport::{answers, Reply};
+use crate::transport::Reply;
 use bytes::Bytes;
 use serde_json::{json, Value};
 use std::sync::Arc;
@@ -43,6 +44,15 @@ impl ProgressSink {
     }
 }
 
+/// What to do when a response stream ends before its response.
+#[derive(Clone, Copy)]
+pub(crate) enum OnBreak<'a> {
+    /// Fail the request (`initialize`: its stream is never resumed).
+    Fail,
+    /// Resume with GET + `Last-Event-ID`, carrying this session.
+    Resume(Option<&'a Session>),
+}
+
 /// Removes a request's progress listener when the request ends, however it ends.
 struct ProgressRegistration<'a> {
     client: &'a Client,
@@ -71,7 +81,7 @@ impl Drop for CancelOnDrop {
         }
         let client = self.client.clone();
         let params = json!({"requestId": self.id.to_value(), "reason": self.reason});
-        spawn(async move {
+        spawn_detached(async move {
             let body = Bytes::from(jsonrpc::notification_body(
                 "notifications/cancelled",
                 Some(params),
@@ -87,8 +97,8 @@ pub(crate) fn token_key(token: &Value) -> String {
 }
 
 impl Client {
-    /// Sends a request with per-request options and applies the session-expiry policy.
-    pub async fn request_with(
+    /// [`Client::request_with`]: the request, then the session-expiry policy.
+    pub(crate) async fn send_request(
         &self,
         method: &str,
         params: Option<Value>,
@@ -205,7 +215,7 @@ impl Client {
         match reply {
             Reply::Json(message) => message.into_result(),
             Reply::Stream(stream) => self
-                .await_response(id, *stream, session)
+                .await_response(id, *stream, OnBreak::Resume(session))
                 .await?
                 .into_result(),
         }
@@ -213,12 +223,12 @@ impl Client {
 
     /// Reads a request's SSE stream until its response, dispatching everything else. A stream
     /// that ends early is resumed with GET + `Last-Event-ID` (the server replays what was lost)
-    /// within the reconnect policy's bounds.
-    async fn await_response(
+    /// within the reconnect policy's bounds, unless `on_break` says it must not be.
+    pub(crate) async fn await_response(
         &self,
         id: &RequestId,
         mut stream: MessageStream,
-        session: Option<&Session>,
+        on_break: OnBreak<'_>,
     ) -> Result<Incoming> {
         let mut resumption = Resumption::new(self.inner.options.reconnect);
         loop {
@@ -232,6 +242,11 @@ impl Client {
                     self.dispatch(m);
                 }
                 Next::Ended => {
+                    let OnBreak::Resume(session) = on_break else {
+                        return Err(Error::protocol(format!(
+                            "the SSE stream ended before the response to request {id}"
+                        )));
+                    };
                     resumption.note_end(&stream);
                     let Some(last) = resumption.last_event_id.clone() else {
                         return Err(Error::protocol(format!(

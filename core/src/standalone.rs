@@ -3,9 +3,10 @@
 //! `Last-Event-ID` when the server closes it, and holds the client only weakly so a dropped
 //! client does not keep it (or its connection) alive.
 
-use crate::client::{lock, spawn, Client, Inner};
+use crate::client::{lock, Client, Inner};
 use crate::error::Error;
 use crate::options::SessionExpiryPolicy;
+use crate::runtime::spawn_detached;
 use crate::session::Session;
 use crate::stream::{Next, Resumption};
 use std::sync::{Arc, Weak};
@@ -24,7 +25,7 @@ pub(crate) fn start(client: &Client, session: Arc<Session>) -> Option<oneshot::R
     }
     let (answered, first_answer) = oneshot::channel();
     let weak = client.downgrade();
-    let task = spawn(run(weak, session, answered));
+    let task = spawn_detached(run(weak, session, answered));
     if let Some(old) = lock(&client.inner.standalone).replace(task) {
         old.abort();
     }
@@ -103,7 +104,7 @@ fn session_gone(weak: &Weak<Inner>, session: &Arc<Session>) {
     }
     if client.inner.options.on_session_expired != SessionExpiryPolicy::Raise {
         let session = session.clone();
-        spawn(async move {
+        spawn_detached(async move {
             let _ = client.reinitialize(&session).await;
         });
     }

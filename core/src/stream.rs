@@ -75,7 +75,7 @@ impl MessageStream {
 
     /// Reads what is left so the connection can be reused.
     pub async fn finish(self) {
-        crate::transport::drain(self.response).await;
+        crate::body::drain(self.response).await;
     }
 }
 

@@ -1,8 +1,9 @@
 //! HTTP for the Streamable HTTP transport: one POST per message, JSON or SSE answers, status
-//! mapping, bounded bodies, and reading every response to its end so the connection is reused.
+//! mapping and redirects. Reading bodies (bounded, and to their end) is `body.rs`'s job.
 
+use crate::body::{self, drain, read_truncated};
 use crate::error::{Error, Result};
-use crate::jsonrpc::{Incoming, RequestId};
+use crate::jsonrpc::{answers, Incoming, RequestId};
 use crate::options::{ClientOptions, RedirectPolicy};
 use crate::session::{self, Session, PROTOCOL_VERSION_HEADER, SESSION_ID_HEADER};
 use crate::stream::MessageStream;
@@ -15,10 +16,6 @@ const ACCEPT_POST: &str = "application/json, text/event-stream";
 const ACCEPT_SSE: &str = "text/event-stream";
 /// Error bodies are kept for diagnosis, never in full: a hostile server must not make them huge.
 const ERROR_BODY_CAP: usize = 8 * 1024;
-/// How long the caller waits for a stream to end after its response before the rest is read in
-/// the background. Conforming servers end the stream right after the response.
-const INLINE_DRAIN: Duration = Duration::from_millis(100);
-const BACKGROUND_DRAIN: Duration = Duration::from_secs(30);
 
 #[derive(Debug)]
 pub(crate) struct Transport {
@@ -214,22 +211,12 @@ impl Transport {
 
     async fn read_capped(&self, resp: &mut Response) -> Result<Vec<u8>> {
         let limit = self.max_response_bytes;
-        let too_large = || {
-            Error::protocol(format!(
+        body::read_capped(resp, limit).await.map_err(|e| match e {
+            body::CappedError::TooLarge => Error::protocol(format!(
                 "response body exceeds the maximum response size of {limit} bytes"
-            ))
-        };
-        if resp.content_length().is_some_and(|n| n > limit as u64) {
-            return Err(too_large());
-        }
-        let mut body = Vec::new();
-        while let Some(chunk) = resp.chunk().await.map_err(|e| self.map_reqwest(&e))? {
-            if body.len() + chunk.len() > limit {
-                return Err(too_large());
-            }
-            body.extend_from_slice(&chunk);
-        }
-        Ok(body)
+            )),
+            body::CappedError::Read(e) => self.map_reqwest(&e),
+        })
     }
 
     fn map_reqwest(&self, e: &reqwest::Error) -> Error {
@@ -243,15 +230,6 @@ impl Transport {
             return Error::transport(format!("cannot connect to {}: {}", self.url, describe(e)));
         }
         Error::transport(describe(e))
-    }
-}
-
-/// A response, or an id-less error (the server could not even read the request), answers `id`.
-pub(crate) fn answers(message: &Incoming, id: &RequestId) -> bool {
-    match message {
-        Incoming::Response { id: got, .. } => got == id,
-        Incoming::ErrorResponse { id: got, .. } => got.as_ref().is_none_or(|got| got == id),
-        _ => false,
     }
 }
 
@@ -281,36 +259,6 @@ fn describe(e: &(dyn std::error::Error + 'static)) -> String {
         source = s.source();
     }
     text
-}
-
-async fn read_truncated(resp: &mut Response, cap: usize) -> Vec<u8> {
-    let mut body = Vec::new();
-    while body.len() < cap {
-        match resp.chunk().await {
-            Ok(Some(chunk)) => {
-                let room = cap - body.len();
-                body.extend_from_slice(&chunk[..chunk.len().min(room)]);
-            }
-            _ => break,
-        }
-    }
-    body
-}
-
-/// Reads a response to its end so its connection returns to the pool. A server that keeps the
-/// stream open gets a short grace inline, then the rest is read in the background.
-pub(crate) async fn drain(mut resp: Response) {
-    async fn to_end(resp: &mut Response) {
-        while let Ok(Some(_)) = resp.chunk().await {}
-    }
-    if tokio::time::timeout(INLINE_DRAIN, to_end(&mut resp))
-        .await
-        .is_err()
-    {
-        tokio::spawn(async move {
-            let _ = tokio::time::timeout(BACKGROUND_DRAIN, to_end(&mut resp)).await;
-        });
-    }
 }
 
 fn redirect_policy(policy: RedirectPolicy) -> reqwest::redirect::Policy {

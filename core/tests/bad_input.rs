@@ -3,7 +3,7 @@
 
 mod common;
 use common::*;
-use mcpstream::{Client, Error};
+use mcpstream::{Client, Error, RequestOptions};
 use serde_json::json;
 use std::time::{Duration, Instant};
 
@@ -179,10 +179,10 @@ async fn a_slow_call_times_out_and_the_client_stays_usable() {
     let client = connected(&server).await;
     let started = Instant::now();
     let err = client
-        .call_tool_with_timeout(
+        .call_tool_with(
             "slow",
             Some(json!({"ms": 3000})),
-            Some(Duration::from_millis(200)),
+            RequestOptions::timeout(Duration::from_millis(200)),
         )
         .await
         .unwrap_err();

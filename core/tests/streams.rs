@@ -276,10 +276,10 @@ async fn a_timed_out_request_is_cancelled_on_the_server() {
     let client = client(&server);
     client.connect().await.unwrap();
     let err = client
-        .call_tool_with_timeout(
+        .call_tool_with(
             "slow",
             Some(json!({"ms": 2000})),
-            Some(Duration::from_millis(150)),
+            RequestOptions::timeout(Duration::from_millis(150)),
         )
         .await
         .unwrap_err();

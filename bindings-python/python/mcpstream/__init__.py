@@ -9,8 +9,8 @@ with Client("http://127.0.0.1:8000/mcp") as client:
 import atexit
 
 from mcpstream import _native
-from mcpstream._client import DEFAULT_MAX_RESPONSE_BYTES, AsyncClient, Client
-from mcpstream._native import __version__
+from mcpstream._client import AsyncClient, Client
+from mcpstream._native import DEFAULT_MAX_RESPONSE_BYTES, __version__
 from mcpstream.errors import (
     HTTPError,
     MCPError,

@@ -1,7 +1,10 @@
 """Adapters between user callbacks and the native layer.
 
-The native layer calls these with JSON text and expects fixed shapes back. User handlers may
-be plain functions or, on AsyncClient, coroutines, which run on the client's event loop.
+The native layer calls these with JSON text and expects JSON text back. They run on the
+client's own threads, never on the runtime's: request handlers each on a thread of their own,
+notification, progress and session-change callbacks one at a time, in order, on the client's
+callback thread. User handlers may be plain functions or, on AsyncClient, coroutines, which
+run on the client's event loop.
 """
 
 from __future__ import annotations
@@ -9,17 +12,22 @@ from __future__ import annotations
 import asyncio
 import inspect
 import json
-from typing import Any, Awaitable, Callable, Optional, Tuple
+from typing import Any, Awaitable, Callable, Dict, Optional
 
 from mcpstream.errors import RPCError
 
+JSONDict = Dict[str, Any]
 LoopGetter = Callable[[], Optional[asyncio.AbstractEventLoop]]
-RequestHandler = Callable[[Optional[dict]], Any]
-NotificationHandler = Callable[[str, Optional[dict]], Any]
-ProgressHandler = Callable[[dict], Any]
+# What users register: plain functions, or coroutine functions on AsyncClient.
+RequestHandler = Callable[[Optional[JSONDict]], Any]
+NotificationHandler = Callable[[str, Optional[JSONDict]], Any]
+ProgressHandler = Callable[[JSONDict], Any]
 SessionChangeHandler = Callable[[Optional[str], Optional[str], str], Any]
-
-INTERNAL_ERROR = -32603
+# What the native layer calls: JSON text in, and for requests JSON text out.
+RequestAdapter = Callable[[Optional[str]], str]
+NotificationAdapter = Callable[[str, Optional[str]], None]
+ProgressAdapter = Callable[[str], None]
+SessionChangeAdapter = Callable[[Optional[str], Optional[str], str], None]
 
 
 async def _awaited(awaitable: Awaitable[Any]) -> Any:
@@ -37,45 +45,42 @@ def _run(result: Any, loop_getter: LoopGetter, wait: bool) -> Any:
     return future.result() if wait else None
 
 
-def _loads(text: Optional[str]) -> Optional[dict]:
-    return None if text is None else json.loads(text)
+def _loads(text: Optional[str]) -> Optional[JSONDict]:
+    value: Optional[JSONDict] = None if text is None else json.loads(text)
+    return value
 
 
-def request(
-    handler: RequestHandler, loop_getter: LoopGetter
-) -> Callable[[Optional[str]], Tuple[bool, Optional[str], int, str]]:
-    """A server request's answer: its result, or an RPCError it raised, or -32603 for any other
-    exception, as ``(ok, json, code, message)``."""
+def request(handler: RequestHandler, loop_getter: LoopGetter) -> RequestAdapter:
+    """A server request's answer as JSON text (the binding kit's shape): the handler's result,
+    an RPCError it raised, or any other exception (sent to the server as -32603)."""
 
-    def call(params: Optional[str]) -> Tuple[bool, Optional[str], int, str]:
+    def call(params: Optional[str]) -> str:
         try:
             result = _run(handler(_loads(params)), loop_getter, wait=True)
-            return (True, json.dumps(result), 0, "")
+            return json.dumps({"result": result})
         except RPCError as e:
-            return (False, None if e.data is None else json.dumps(e.data), e.code, e.message)
+            return json.dumps({"error": {"code": e.code, "message": e.rpc_message, "data": e.data}})
         except Exception as e:  # noqa: BLE001 - any failure becomes a JSON-RPC error for the server
-            return (False, None, INTERNAL_ERROR, f"{type(e).__name__}: {e}")
+            return json.dumps({"raised": {"class": type(e).__name__, "message": str(e)}})
 
     return call
 
 
-def notification(handler: NotificationHandler, loop_getter: LoopGetter) -> Callable[[str, Optional[str]], None]:
+def notification(handler: NotificationHandler, loop_getter: LoopGetter) -> NotificationAdapter:
     def call(method: str, params: Optional[str]) -> None:
         _run(handler(method, _loads(params)), loop_getter, wait=False)
 
     return call
 
 
-def progress(handler: ProgressHandler, loop_getter: LoopGetter) -> Callable[[str], None]:
+def progress(handler: ProgressHandler, loop_getter: LoopGetter) -> ProgressAdapter:
     def call(params: str) -> None:
         _run(handler(json.loads(params)), loop_getter, wait=False)
 
     return call
 
 
-def session_change(
-    handler: SessionChangeHandler, loop_getter: LoopGetter
-) -> Callable[[Optional[str], Optional[str], str], None]:
+def session_change(handler: SessionChangeHandler, loop_getter: LoopGetter) -> SessionChangeAdapter:
     def call(old: Optional[str], new: Optional[str], reason: str) -> None:
         _run(handler(old, new, reason), loop_getter, wait=False)
 

@@ -1,22 +1,24 @@
-from typing import Any, List, Optional, Tuple, final
+from typing import Awaitable, Optional, final
 
-__all__ = ["NativeClient", "__version__", "shutdown"]
+from mcpstream._hooks import NotificationAdapter, ProgressAdapter, RequestAdapter, SessionChangeAdapter
+
+__all__ = ["DEFAULT_MAX_RESPONSE_BYTES", "NativeClient", "__version__", "shutdown"]
 
 __version__: str
+DEFAULT_MAX_RESPONSE_BYTES: int
 
 @final
 class NativeClient:
     def __new__(
         cls,
         url: str,
-        headers: List[Tuple[str, str]],
-        timeout: float,
-        close_timeout: float,
-        max_response_bytes: int,
-        client_info_json: Optional[str],
-        standalone_stream: bool,
-        on_session_expired: str,
-        hooks: Tuple[Any, Any, Any, Any, Any],
+        options: str,
+        *,
+        on_sampling: Optional[RequestAdapter] = None,
+        on_elicitation: Optional[RequestAdapter] = None,
+        on_roots: Optional[RequestAdapter] = None,
+        on_notification: Optional[NotificationAdapter] = None,
+        on_session_change: Optional[SessionChangeAdapter] = None,
     ) -> NativeClient: ...
     @property
     def url(self) -> str: ...
@@ -25,22 +27,10 @@ class NativeClient:
     @property
     def protocol_version(self) -> Optional[str]: ...
     @property
-    def initialize_result_json(self) -> Optional[str]: ...
-    def call(
-        self,
-        op: str,
-        text: Optional[str] = None,
-        json: Optional[str] = None,
-        timeout: Optional[float] = None,
-        on_progress: Optional[Any] = None,
-    ) -> Optional[str]: ...
-    def call_async(
-        self,
-        op: str,
-        text: Optional[str] = None,
-        json: Optional[str] = None,
-        timeout: Optional[float] = None,
-        on_progress: Optional[Any] = None,
-    ) -> Any: ...
+    def server_info(self) -> Optional[str]: ...
+    @property
+    def server_capabilities(self) -> Optional[str]: ...
+    def call(self, op: str, on_progress: Optional[ProgressAdapter] = None) -> str: ...
+    def call_async(self, op: str, on_progress: Optional[ProgressAdapter] = None) -> Awaitable[str]: ...
 
 def shutdown() -> None: ...

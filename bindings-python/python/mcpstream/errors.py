@@ -76,15 +76,18 @@ class SessionExpiredError(HTTPError):
 class RPCError(MCPError):
     """The server answered with a JSON-RPC error.
 
+    Raise it from a handler to answer the server with this error.
+
     Attributes:
         code: the JSON-RPC error code (e.g. -32601 method not found, -32602 invalid params).
-        message: the server's error message.
+        rpc_message: the server's error message (as in the Ruby gem); ``message`` is the same.
         data: the optional ``data`` member, decoded from JSON (``None`` if absent).
     """
 
     def __init__(self, message: str, *, code: int, rpc_message: str, data: Optional[Any] = None) -> None:
         super().__init__(message)
         self.code = code
+        self.rpc_message = rpc_message
         self.message = rpc_message
         self.data = data
 

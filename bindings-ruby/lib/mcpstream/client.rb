@@ -1,43 +1,18 @@
 # frozen_string_literal: true
 
 module MCPStream
-  DEFAULT_MAX_RESPONSE_BYTES = 16 * 1024 * 1024
-
-  # Opens once; waiters wait until then, or for at most the given seconds (Ruby 3.1's Queue#pop
-  # has no timeout).
-  class Latch
-    def initialize
-      @mutex = Mutex.new
-      @opened = ConditionVariable.new
-      @open = false
-    end
-
-    def open!
-      @mutex.synchronize do
-        @open = true
-        @opened.broadcast
-      end
-    end
-
-    def wait(seconds)
-      deadline = Process.clock_gettime(Process::CLOCK_MONOTONIC) + seconds
-      @mutex.synchronize do
-        until @open
-          left = deadline - Process.clock_gettime(Process::CLOCK_MONOTONIC)
-          break if left <= 0
-
-          @opened.wait(@mutex, left)
-        end
-      end
-    end
-  end
-  private_constant :Latch
-
   # A Model Context Protocol client for the Streamable HTTP transport.
   #
   # Calls release the GVL while they wait, so other Ruby threads keep running, and
   # Interrupt, Thread#kill, Thread#raise and Timeout.timeout stop a waiting call (the client
-  # stays usable). One client may be shared by many threads.
+  # stays usable). One client may be shared by many threads, and handler blocks may call the
+  # client they belong to.
+  #
+  # Settings left nil take the core's defaults: timeout 30 s for one request, connect_timeout
+  # 10 s, close_timeout 5 s for the DELETE of #close, max_request_time 600 s however often
+  # progress resets the timeout, max_response_bytes 16 MiB for a JSON body or one SSE event,
+  # on_session_expired :raise, standalone_stream on, and standalone_open_timeout 1 s (how long
+  # #connect waits for the server to answer the standalone GET stream).
   class Client
     # Connects, yields the client, and always closes the session.
     def self.open(url, **options)
@@ -48,20 +23,23 @@ module MCPStream
       client&.close
     end
 
-    def initialize(url, headers: {}, timeout: 30, close_timeout: 5, max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
-                   client_info: nil, on_session_expired: :raise, standalone_stream: true)
+    def initialize(url, headers: nil, timeout: nil, connect_timeout: nil, close_timeout: nil, max_request_time: nil,
+                   max_response_bytes: nil, client_info: nil, on_session_expired: nil, standalone_stream: nil,
+                   standalone_open_timeout: nil)
       @url = url.to_s
-      @config = [
-        headers.map { |name, value| [name.to_s, value.to_s] },
-        Float(timeout), Float(close_timeout), Integer(max_response_bytes),
-        client_info && JSON.generate(client_info), standalone_stream ? true : false, on_session_expired.to_s
-      ]
+      settings = {
+        headers: headers&.to_h { |name, value| [name.to_s, value.to_s] },
+        timeout: timeout, connect_timeout: connect_timeout, close_timeout: close_timeout,
+        max_request_time: max_request_time, max_response_bytes: max_response_bytes, client_info: client_info,
+        on_session_expired: on_session_expired&.to_s, standalone_stream: standalone_stream,
+        standalone_open_timeout: standalone_open_timeout
+      }
+      @options = JSON.generate(settings.compact)
       @handlers = {}
-      @progress = {}
-      @progress_ids = 0
       @lock = Mutex.new
       @native = nil
       @dispatcher = nil
+      @dispatcher_generation = 0
       native # settings are checked now, not at the first call
     end
 
@@ -78,48 +56,44 @@ module MCPStream
 
     def session_id = native.session_id
     def protocol_version = native.protocol_version
-    def server_info = initialize_result&.fetch("serverInfo", nil)
-    def server_capabilities = initialize_result&.fetch("capabilities", nil)
+    def server_info = parse_optional(native.server_info)
+    def server_capabilities = parse_optional(native.server_capabilities)
 
     # Runs the initialize handshake; returns the server's InitializeResult as a Hash.
     def connect
       start_dispatcher unless @handlers.empty?
-      parse(run("connect"))
+      run(op(:connect))
     end
 
     # The block, if given, gets the params Hash of each progress notification for this call.
     def request(method, params = nil, timeout: nil, &on_progress)
-      parse(run("request", method.to_s, dump(params), timeout, &on_progress))
+      run(op(:request, method: method.to_s, params: params, timeout: timeout), &on_progress)
     end
 
     def notify(method, params = nil)
-      run("notify", method.to_s, dump(params))
-      nil
+      run(op(:notify, method: method.to_s, params: params))
     end
 
-    def ping
-      run("ping")
-      nil
-    end
+    def ping = run(op(:ping))
 
     # All tools, following nextCursor: {"tools" => [...]}.
-    def list_tools = parse(run("list_tools"))
+    def list_tools = run(op(:list_tools))
 
     # A tool's own failure is a result with "isError" => true, not an exception. The block, if
     # given, gets the params Hash of each progress notification for this call.
     def call_tool(name, arguments = {}, timeout: nil, &on_progress)
-      parse(run("call_tool", name.to_s, dump(arguments), timeout, &on_progress))
+      run(op(:call_tool, name: name.to_s, arguments: arguments, timeout: timeout), &on_progress)
     end
 
-    def list_resources = parse(run("list_resources"))
-    def read_resource(uri) = parse(run("read_resource", uri.to_s))
-    def list_prompts = parse(run("list_prompts"))
-    def get_prompt(name, arguments = {}) = parse(run("get_prompt", name.to_s, dump(arguments)))
+    def list_resources = run(op(:list_resources))
+    def read_resource(uri) = run(op(:read_resource, uri: uri.to_s))
+    def list_prompts = run(op(:list_prompts))
+    def get_prompt(name, arguments = {}) = run(op(:get_prompt, name: name.to_s, arguments: arguments))
 
     # Ends the session (DELETE); local state is cleared whatever happens. Returns :terminated,
     # :not_supported (405), :already_gone (404), :no_session or :failed.
     def close
-      run("close").to_sym
+      run(op(:close)).to_sym
     ensure
       stop_dispatcher
     end
@@ -129,8 +103,7 @@ module MCPStream
     # SessionExpiredError.
     def resume(session_id, protocol_version)
       start_dispatcher unless @handlers.empty?
-      run("resume", nil, JSON.generate({ session_id: session_id.to_s, protocol_version: protocol_version.to_s }))
-      nil
+      run(op(:resume, session_id: session_id.to_s, protocol_version: protocol_version.to_s))
     end
 
     def inspect = "#<#{self.class} #{protocol_version ? "connected" : "not connected"}>"
@@ -138,8 +111,11 @@ module MCPStream
     private
 
     def native
-      @native ||= NativeClient.new(@url, @config + [@handlers.keys.map(&:to_s)])
+      @native ||= NativeClient.new(@url, @options, @handlers.keys.map(&:to_s))
     end
+
+    # An operation for the native layer: a JSON object naming it and its fields.
+    def op(name, **fields) = JSON.generate(fields.merge(op: name))
 
     def register(kind, block)
       raise ArgumentError, "on_#{kind} needs a block" unless block
@@ -150,39 +126,54 @@ module MCPStream
       self
     end
 
-    def run(op, text = nil, json = nil, timeout = nil, &on_progress)
-      return native.call(op, text, json, timeout, nil) unless on_progress
+    # Runs an operation and decodes its JSON result.
+    def run(operation, &on_progress)
+      JSON.parse(call_native(operation, &on_progress))
+    end
 
-      start_dispatcher
-      delivered = Latch.new
-      id = @lock.synchronize do
-        @progress_ids += 1
-        @progress[@progress_ids] = [on_progress, delivered]
-        @progress_ids
-      end
-      begin
-        native.call(op, text, json, timeout, id)
-      ensure
-        # Every progress callback of this call has run once the dispatcher sees its end.
-        delivered.wait(5)
-        @lock.synchronize { @progress.delete(id) }
-      end
+    # Progress blocks run on this thread while the call waits (a failing block is reported,
+    # and the call goes on).
+    def call_native(operation, &on_progress)
+      # A handler block calling its own client: the client's other callbacks need a thread.
+      hand_off_dispatcher if Thread.current.equal?(@dispatcher)
+      progress = on_progress && ->(params) { report { on_progress.call(JSON.parse(params)) } }
+      native.call(operation, progress)
     end
 
     # Ruby code cannot run on the runtime's threads: handler jobs come to this thread instead.
+    # Each dispatcher serves while its generation is current, so one can hand its role over.
     def start_dispatcher
       @lock.synchronize do
         @dispatcher = nil unless @dispatcher&.alive?
-        @dispatcher ||= Thread.new(native) do |client|
-          Thread.current.name = "mcpstream-handlers"
-          loop { (job = client.next_job) && dispatch(client, *job) }
+        @dispatcher ||= begin
+          generation = (@dispatcher_generation += 1)
+          Thread.new(native) do |client|
+            Thread.current.name = "mcpstream-handlers"
+            while @dispatcher_generation == generation
+              (job = client.next_job) && dispatch(client, *job)
+            end
+          end
         end
       end
     end
 
+    # This dispatcher thread is about to wait on a call whose own callbacks (progress, say)
+    # must run meanwhile: a new thread takes over, and this one ends after its current job.
+    def hand_off_dispatcher
+      @lock.synchronize do
+        @dispatcher_generation += 1
+        @dispatcher = nil
+      end
+      start_dispatcher
+    end
+
     def stop_dispatcher
-      thread = @lock.synchronize { @dispatcher.tap { @dispatcher = nil } }
-      thread&.kill&.join
+      thread = @lock.synchronize do
+        @dispatcher_generation += 1
+        @dispatcher.tap { @dispatcher = nil }
+      end
+      # A handler that closes its own client ends its thread by returning, not by a kill.
+      thread.kill.join if thread && !thread.equal?(Thread.current)
     end
 
     def dispatch(client, id, kind, first, second, third)
@@ -192,22 +183,19 @@ module MCPStream
         Thread.new { answer(client, id, @handlers.fetch(kind.to_sym), first) }
       when "notification" then report { @handlers.fetch(:notification).call(first, second && JSON.parse(second)) }
       when "session_change" then report { @handlers.fetch(:session_change).call(first, second, third.to_sym) }
-      when "progress"
-        block, = @lock.synchronize { @progress[Integer(first)] }
-        report { block&.call(JSON.parse(second)) }
-      when "progress_end"
-        _, delivered = @lock.synchronize { @progress[Integer(first)] }
-        delivered&.open!
+      when "fence" then client.answer(id, "") # every job before this one has run
       end
     end
 
+    # The binding kit's answer: the result, an RPCError the block raised, or any other error
+    # (which the server receives as an internal error).
     def answer(client, id, handler, params)
       result = handler.call(params && JSON.parse(params))
-      client.answer(id, true, JSON.generate(result), 0, "")
+      client.answer(id, JSON.generate({ result: result }))
     rescue RPCError => e
-      client.answer(id, false, e.data.nil? ? nil : JSON.generate(e.data), e.code, e.rpc_message)
+      client.answer(id, JSON.generate({ error: { code: e.code, message: e.rpc_message, data: e.data } }))
     rescue StandardError => e
-      client.answer(id, false, nil, -32_603, "#{e.class}: #{e.message}")
+      client.answer(id, JSON.generate({ raised: { class: e.class.name, message: e.message } }))
     end
 
     # A failing callback must not stop the dispatcher; tell the developer and go on.
@@ -217,12 +205,6 @@ module MCPStream
       warn "mcpstream: handler raised #{e.class}: #{e.message}"
     end
 
-    def initialize_result
-      text = native.initialize_result_json
-      text && JSON.parse(text)
-    end
-
-    def parse(text) = text.nil? ? {} : JSON.parse(text)
-    def dump(value) = value.nil? ? nil : JSON.generate(value)
+    def parse_optional(text) = text && JSON.parse(text)
   end
 end

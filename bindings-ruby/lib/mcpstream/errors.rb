@@ -4,6 +4,9 @@ module MCPStream
   # Base class of every error mcpstream raises.
   class Error < StandardError; end
 
+  # The base class under the name the Python package and the error table use.
+  MCPError = Error
+
   # The request got no HTTP answer: DNS, connect, TLS, reset or I/O failure.
   class TransportError < Error; end
 
@@ -37,14 +40,15 @@ module MCPStream
   end
 
   # The server answered with a JSON-RPC error: #code, #rpc_message and #data (decoded JSON).
+  # Raise it from a handler block to answer the server with this error.
   class RPCError < Error
     attr_reader :code, :rpc_message, :data
 
-    def initialize(message = nil, code: 0, rpc_message: "", data: nil, data_json: nil)
+    def initialize(message = nil, code: 0, rpc_message: "", data: nil)
       super(message)
       @code = code
       @rpc_message = rpc_message
-      @data = data_json ? JSON.parse(data_json) : data
+      @data = data
     end
   end
 

@@ -1,0 +1,176 @@
+//! Client options as the bindings pass them: a JSON object with the user's keyword arguments
+//! under their own names. Anything left out takes the core's default, so the defaults exist
+//! once; an unknown name or a mistyped value is refused with the name in the message.
+
+use crate::operation::{describe_serde_error, seconds};
+use mcpstream::{ClientOptions, Error, Handlers};
+use serde::Deserialize;
+use serde_json::{Map, Value};
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BindingOptions {
+    pub headers: Option<BTreeMap<String, String>>,
+    pub timeout: Option<f64>,
+    pub connect_timeout: Option<f64>,
+    pub close_timeout: Option<f64>,
+    pub max_request_time: Option<f64>,
+    pub max_response_bytes: Option<usize>,
+    pub client_info: Option<Map<String, Value>>,
+    pub on_session_expired: Option<String>,
+    pub standalone_stream: Option<bool>,
+    pub standalone_open_timeout: Option<f64>,
+}
+
+impl BindingOptions {
+    pub fn from_json(text: &str) -> Result<Self, Error> {
+        let reader = &mut serde_json::Deserializer::from_str(text);
+        serde_path_to_error::deserialize(reader).map_err(|e| {
+            let path = e.path().to_string();
+            let message = describe_serde_error(e.inner());
+            Error::InvalidArgument {
+                message: if path == "." {
+                    message
+                } else {
+                    format!("{path}: {message}")
+                },
+            }
+        })
+    }
+
+    /// The core's options with these settings over its defaults.
+    pub fn client_options(self, handlers: Handlers) -> Result<ClientOptions, Error> {
+        let mut opts = ClientOptions::default().handlers(handlers);
+        if let Some(headers) = self.headers {
+            opts.headers = headers.into_iter().collect();
+        }
+        set(&mut opts.timeout, positive("timeout", self.timeout)?);
+        set(
+            &mut opts.connect_timeout,
+            positive("connect_timeout", self.connect_timeout)?,
+        );
+        set(
+            &mut opts.close_timeout,
+            positive("close_timeout", self.close_timeout)?,
+        );
+        set(
+            &mut opts.max_request_time,
+            positive("max_request_time", self.max_request_time)?,
+        );
+        set(
+            &mut opts.standalone_open_timeout,
+            seconds("standalone_open_timeout", self.standalone_open_timeout)?,
+        );
+        if let Some(bytes) = self.max_response_bytes {
+            if bytes == 0 {
+                return Err(invalid("max_response_bytes must be positive"));
+            }
+            opts.max_response_bytes = bytes;
+        }
+        if let Some(info) = self.client_info {
+            if !["name", "version"]
+                .iter()
+                .all(|k| info.get(*k).is_some_and(Value::is_string))
+            {
+                return Err(invalid(
+                    "client_info needs \"name\" and \"version\" strings",
+                ));
+            }
+            opts.client_info = Value::Object(info);
+        }
+        if let Some(policy) = self.on_session_expired {
+            opts.on_session_expired = policy.parse()?;
+        }
+        set(&mut opts.standalone_stream, self.standalone_stream);
+        Ok(opts)
+    }
+}
+
+fn set<T>(field: &mut T, value: Option<T>) {
+    if let Some(value) = value {
+        *field = value;
+    }
+}
+
+fn invalid(message: &str) -> Error {
+    Error::InvalidArgument {
+        message: message.to_owned(),
+    }
+}
+
+fn positive(name: &str, secs: Option<f64>) -> Result<Option<Duration>, Error> {
+    match seconds(name, secs)? {
+        Some(d) if d.is_zero() => Err(invalid(&format!(
+            "{name} must be a positive number of seconds"
+        ))),
+        other => Ok(other),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn build(text: &str) -> Result<ClientOptions, Error> {
+        BindingOptions::from_json(text)?.client_options(Handlers::default())
+    }
+
+    #[test]
+    fn left_out_means_the_core_default() {
+        let opts = build("{}").unwrap();
+        let core = ClientOptions::default();
+        assert_eq!(opts.timeout, core.timeout);
+        assert_eq!(opts.close_timeout, core.close_timeout);
+        assert_eq!(opts.max_response_bytes, core.max_response_bytes);
+        assert_eq!(opts.standalone_open_timeout, core.standalone_open_timeout);
+        let opts = build(r#"{"timeout": null, "headers": null}"#).unwrap();
+        assert_eq!(opts.timeout, core.timeout);
+    }
+
+    #[test]
+    fn settings_are_applied_by_name() {
+        let opts = build(
+            r#"{"timeout": 2.5, "headers": {"X-A": "1"}, "on_session_expired": "retry",
+                "standalone_stream": false, "client_info": {"name": "n", "version": "1"},
+                "standalone_open_timeout": 0}"#,
+        )
+        .unwrap();
+        assert_eq!(opts.timeout, Duration::from_millis(2500));
+        assert_eq!(opts.headers, vec![("X-A".to_owned(), "1".to_owned())]);
+        assert_eq!(
+            opts.on_session_expired,
+            mcpstream::SessionExpiryPolicy::ReinitializeAndRetry
+        );
+        assert!(!opts.standalone_stream);
+        assert_eq!(opts.client_info["name"], "n");
+        assert!(
+            opts.standalone_open_timeout.is_zero(),
+            "zero: do not wait for the stream"
+        );
+    }
+
+    #[test]
+    fn mistakes_are_refused_with_their_name() {
+        for (text, name) in [
+            (r#"{"timeout": 0}"#, "timeout"),
+            (r#"{"close_timeout": -1}"#, "close_timeout"),
+            (r#"{"timeuot": 1}"#, "timeuot"),
+            (
+                r#"{"on_session_expired": "sometimes"}"#,
+                "on_session_expired",
+            ),
+            (r#"{"client_info": {"name": "x"}}"#, "client_info"),
+            (r#"{"max_response_bytes": 0}"#, "max_response_bytes"),
+            (r#"{"headers": {"X": 1}}"#, "headers.X: invalid type"),
+        ] {
+            match build(text) {
+                Err(Error::InvalidArgument { message }) => {
+                    assert!(message.contains(name), "{text}: {message}")
+                }
+                other => panic!("{text}: {other:?}"),
+            }
+        }
+    }
+}
