@@ -355,7 +355,7 @@ fn initialize(state: &Arc<State>, id: Value, params: &Value) -> Response<Body> {
     let session = (!state.config.stateless).then(|| state.create_session(&version));
     let result = json!({
         "protocolVersion": version,
-        "capabilities": {"tools": {"listChanged": false}, "resources": {}, "prompts": {}},
+        "capabilities": {"tools": {"listChanged": false}, "resources": {}, "prompts": {}, "logging": {}},
         "serverInfo": {"name": "mcpstream-testserver", "version": env!("CARGO_PKG_VERSION")},
     });
     let reply = rpc_reply(&id, Ok(result));
@@ -398,6 +398,7 @@ async fn dispatch(out: &Outbox, method: &str, params: &Value) -> Result<Value, R
         "resources/read" => tools::read_resource(params),
         "prompts/list" => tools::page(tools::prompt_list(), "prompts", params, page_size),
         "prompts/get" => tools::get_prompt(params),
+        "logging/setLevel" => tools::set_logging_level(params),
         other => Err(RpcError {
             code: METHOD_NOT_FOUND,
             message: format!("method not found: {other}"),

@@ -183,3 +183,25 @@ pub fn page(
     }
     Ok(result)
 }
+
+/// The syslog severities `logging/setLevel` accepts (RFC 5424, as the spec names them).
+const LOG_LEVELS: [&str; 8] = [
+    "debug",
+    "info",
+    "notice",
+    "warning",
+    "error",
+    "critical",
+    "alert",
+    "emergency",
+];
+
+pub fn set_logging_level(params: &Value) -> Result<Value, RpcError> {
+    match params.get("level").and_then(Value::as_str) {
+        Some(level) if LOG_LEVELS.contains(&level) => Ok(json!({})),
+        _ => Err(invalid(format!(
+            "logging/setLevel: level must be one of {}",
+            LOG_LEVELS.join(", ")
+        ))),
+    }
+}
