@@ -45,6 +45,9 @@ pub enum Operation {
         #[serde(default)]
         arguments: Option<Map<String, Value>>,
     },
+    SetLoggingLevel {
+        level: String,
+    },
     Close {},
     /// Adopts an existing session without `initialize`; see [`Client::resume`].
     Resume {
@@ -138,6 +141,10 @@ impl Operation {
                     .get_prompt(&name, arguments.map(Value::Object))
                     .await?
             }
+            Self::SetLoggingLevel { level } => {
+                client.set_logging_level(&level).await?;
+                Value::Null
+            }
             Self::Close {} => Value::from(client.close().await.as_str()),
             Self::Resume {
                 session_id,
@@ -159,6 +166,7 @@ const FIELD_KINDS: &[(&str, Kind)] = &[
     ("uri", Kind::Text),
     ("session_id", Kind::Text),
     ("protocol_version", Kind::Text),
+    ("level", Kind::Text),
     ("params", Kind::Mapping),
     ("arguments", Kind::Mapping),
     ("timeout", Kind::Number),

@@ -7,7 +7,7 @@ import asyncio
 import mcpstream
 import pytest
 from conftest import ALL_TOOLS
-from mcpstream import AsyncClient, Client
+from mcpstream import AsyncClient, Client, RPCError
 
 
 def test_connect_sends_session_and_version_on_every_later_request(server):
@@ -166,3 +166,18 @@ def test_async_resume(server):
         await first.close()
 
     asyncio.run(main())
+
+
+def test_set_logging_level_sync_and_async(server):
+    with Client(server.url) as client:
+        assert client.set_logging_level("error") is None
+        with pytest.raises(RPCError) as refused:
+            client.set_logging_level("loud")
+        assert refused.value.code == -32602
+
+    async def main() -> None:
+        async with AsyncClient(server.url) as client:
+            await client.set_logging_level("debug")
+
+    asyncio.run(main())
+    assert [r["body"]["params"]["level"] for r in server.posts("logging/setLevel")] == ["error", "loud", "debug"]

@@ -97,4 +97,14 @@ class TestClient < Minitest::Test
     assert_operator elapsed, :<, 2.0
     client.close
   end
+
+  def test_set_logging_level
+    srv = server
+    MCPStream::Client.open(srv.url) do |client|
+      assert_nil client.set_logging_level(:warning)
+      error = assert_raises(MCPStream::RPCError) { client.set_logging_level("loud") }
+      assert_equal(-32_602, error.code)
+    end
+    assert_equal(%w[warning loud], srv.posts("logging/setLevel").map { |r| r["body"]["params"]["level"] })
+  end
 end

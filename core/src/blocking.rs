@@ -151,6 +151,11 @@ impl Client {
         blocking!(self, |c| c.get_prompt(&name, arguments))
     }
 
+    pub fn set_logging_level(&self, level: &str) -> Result<()> {
+        let level = level.to_owned();
+        blocking!(self, |c| c.set_logging_level(&level))
+    }
+
     pub fn close(&self) -> CloseOutcome {
         blocking!(self, |c| c.close())
     }

@@ -334,6 +334,15 @@ impl Client {
         self.request("prompts/get", Some(params)).await
     }
 
+    /// Asks the server to send log messages (`notifications/message`) of `level` and above:
+    /// debug, info, notice, warning, error, critical, alert or emergency.
+    pub async fn set_logging_level(&self, level: &str) -> Result<()> {
+        let params = json!({ "level": level });
+        self.request("logging/setLevel", Some(params))
+            .await
+            .map(drop)
+    }
+
     /// Ends the session: DELETE with the session headers, bounded by `close_timeout`. Local state
     /// is cleared before anything is sent, so it is cleared whatever happens, even if this
     /// future is dropped. Safe to call any number of times.

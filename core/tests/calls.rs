@@ -234,3 +234,15 @@ async fn client_info_and_capabilities_are_configurable() {
     );
     assert!(client.server_capabilities().unwrap()["tools"].is_object());
 }
+
+#[tokio::test]
+async fn set_logging_level_sends_the_level_and_surfaces_a_refusal() {
+    let server = server();
+    let client = client(&server);
+    client.connect().await.unwrap();
+    client.set_logging_level("warning").await.unwrap();
+    let sent = posts(&server, "logging/setLevel");
+    assert_eq!(sent[0].body["params"], json!({"level": "warning"}));
+    let err = client.set_logging_level("loud").await.unwrap_err();
+    assert!(matches!(err, Error::Rpc { code: -32602, .. }), "{err:?}");
+}

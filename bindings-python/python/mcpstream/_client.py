@@ -184,6 +184,11 @@ class Client(_Base):
         """One prompt, filled in with ``arguments``: ``{"messages": [...]}``."""
         return _result(self._native.call(_op("get_prompt", name=name, arguments=arguments)))
 
+    def set_logging_level(self, level: str) -> None:
+        """Asks the server to send log messages (``on_notification`` gets them) of ``level``
+        and above: debug, info, notice, warning, error, critical, alert or emergency."""
+        self._native.call(_op("set_logging_level", level=level))
+
     def close(self) -> str:
         """Ends the session (HTTP DELETE). Local state is cleared whatever happens. Returns
         ``"terminated"``, ``"not_supported"`` (405), ``"already_gone"`` (404),
@@ -276,6 +281,10 @@ class AsyncClient(_Base):
     async def get_prompt(self, name: str, arguments: Optional[Mapping[str, str]] = None) -> JSONDict:
         """One prompt, filled in with ``arguments``: ``{"messages": [...]}``."""
         return _result(await self._native.call_async(_op("get_prompt", name=name, arguments=arguments)))
+
+    async def set_logging_level(self, level: str) -> None:
+        """Asks the server for log messages of ``level`` and above; see :meth:`Client.set_logging_level`."""
+        await self._native.call_async(_op("set_logging_level", level=level))
 
     async def close(self) -> str:
         """Ends the session (HTTP DELETE); see :meth:`Client.close`."""

@@ -90,6 +90,10 @@ module MCPStream
     def list_prompts = run(op(:list_prompts))
     def get_prompt(name, arguments = {}) = run(op(:get_prompt, name: name.to_s, arguments: arguments))
 
+    # Asks the server for log messages (on_notification gets them) of level and above: debug,
+    # info, notice, warning, error, critical, alert or emergency.
+    def set_logging_level(level) = run(op(:set_logging_level, level: level.to_s))
+
     # Ends the session (DELETE); local state is cleared whatever happens. Returns :terminated,
     # :not_supported (405), :already_gone (404), :no_session or :failed.
     def close
