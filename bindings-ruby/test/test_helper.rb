@@ -59,4 +59,11 @@ module ServerTest
   def server(*flags)
     RefServer.new(*flags).tap { |s| @servers << s }
   end
+
+  # Seconds the block took.
+  def elapsed
+    started = Process.clock_gettime(Process::CLOCK_MONOTONIC)
+    yield
+    Process.clock_gettime(Process::CLOCK_MONOTONIC) - started
+  end
 end

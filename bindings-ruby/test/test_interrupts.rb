@@ -6,12 +6,6 @@ require "socket"
 class TestInterrupts < Minitest::Test
   include ServerTest
 
-  def elapsed
-    started = Process.clock_gettime(Process::CLOCK_MONOTONIC)
-    yield
-    Process.clock_gettime(Process::CLOCK_MONOTONIC) - started
-  end
-
   def test_timeout_interrupts_a_call_and_the_client_stays_usable
     client = MCPStream::Client.new(server.url)
     client.connect

@@ -11,12 +11,6 @@ class TestReentrancy < Minitest::Test
 
   def text(result) = result["content"][0]["text"]
 
-  def elapsed
-    started = Process.clock_gettime(Process::CLOCK_MONOTONIC)
-    yield
-    Process.clock_gettime(Process::CLOCK_MONOTONIC) - started
-  end
-
   def test_a_progress_block_can_call_its_own_client_with_progress_of_its_own
     client = MCPStream::Client.new(server.url, timeout: 5)
     client.connect
