@@ -3,10 +3,12 @@
 //! runtime: there is never a runtime per call or per client.
 
 use crate::client::{self, CloseOutcome};
+use crate::era::{Era, Verdict};
 use crate::error::Result;
 use crate::options::{ClientOptions, RequestOptions};
 use crate::runtime;
 use crate::session::Session;
+use crate::subscription::SubscriptionEvent;
 use serde_json::Value;
 use std::future::Future;
 use std::sync::Arc;
@@ -85,6 +87,22 @@ impl Client {
         self.inner.server_capabilities()
     }
 
+    pub fn era(&self) -> Option<Era> {
+        self.inner.era()
+    }
+
+    pub fn verdict(&self) -> Option<Verdict> {
+        self.inner.verdict()
+    }
+
+    pub fn instructions(&self) -> Option<String> {
+        self.inner.instructions()
+    }
+
+    pub fn discover_result(&self) -> Option<Value> {
+        self.inner.discover_result()
+    }
+
     pub fn request(&self, method: &str, params: Option<Value>) -> Result<Value> {
         let method = method.to_owned();
         blocking!(self, |c| c.request(&method, params))
@@ -156,7 +174,51 @@ impl Client {
         blocking!(self, |c| c.set_logging_level(&level))
     }
 
+    pub fn clear_cache(&self) {
+        self.inner.clear_cache()
+    }
+
+    pub fn listen(&self, filter: Value) -> Result<Subscription> {
+        blocking!(self, |c| c.listen(filter)).map(|inner| Subscription { inner: Some(inner) })
+    }
+
     pub fn close(&self) -> CloseOutcome {
         blocking!(self, |c| c.close())
     }
+}
+
+/// A subscription read from a thread that is not async.
+#[derive(Debug)]
+pub struct Subscription {
+    /// Lent to the runtime while a thread waits for the next event.
+    inner: Option<crate::subscription::Subscription>,
+}
+
+impl Subscription {
+    pub fn acknowledged(&self) -> &Value {
+        self.inner
+            .as_ref()
+            .expect("only absent while next_event runs")
+            .acknowledged()
+    }
+
+    /// The next event, waiting at most `limit` (`None` waits as long as it takes). `None` when
+    /// nothing came in time, or after the subscription ended.
+    pub fn next_event(&mut self, limit: Option<std::time::Duration>) -> Option<SubscriptionEvent> {
+        let mut inner = self.inner.take()?;
+        let (event, inner) = run(async move {
+            let event = match limit {
+                Some(limit) => tokio::time::timeout(limit, inner.next_event())
+                    .await
+                    .ok()
+                    .flatten(),
+                None => inner.next_event().await,
+            };
+            (event, inner)
+        });
+        self.inner = Some(inner);
+        event
+    }
+
+    pub fn close(self) {}
 }

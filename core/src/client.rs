@@ -3,6 +3,7 @@
 //! expiry policy) is in `request.rs`, server messages in `dispatch.rs`, the standalone GET
 //! stream in `standalone.rs`.
 
+use crate::era::{Era, Verdict};
 use crate::error::{Error, Result};
 use crate::handlers::{SessionChange, SessionChangeReason};
 use crate::jsonrpc::{self, RequestId};
@@ -11,11 +12,12 @@ use crate::request::OnBreak;
 use crate::session::{self, Session, SessionState, LATEST_PROTOCOL_VERSION, SESSION_ID_HEADER};
 use crate::standalone;
 use crate::stream::{MessageStream, Next};
+use crate::tool_headers::{self, ToolHeaders};
 use crate::transport::{Reply, Transport};
 use bytes::Bytes;
 use serde_json::{json, Value};
 use std::collections::{HashMap, HashSet};
-use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::time::Duration;
 use tokio::task::AbortHandle;
@@ -71,6 +73,18 @@ pub(crate) struct Inner {
     pub standalone: Mutex<Option<AbortHandle>>,
     /// Serialises re-initialisation so concurrent expiries start one new session, not many.
     reinit: tokio::sync::Mutex<()>,
+    /// `capabilities` plus one entry per registered handler: sent in `initialize`, and in
+    /// every modern request's `_meta`.
+    pub capabilities: Value,
+    /// Modern era: what `tools/list` said about each tool's `x-mcp-header` arguments; `None`
+    /// until the tools were listed on this connection.
+    pub tools: Mutex<Option<HashMap<String, ToolHeaders>>>,
+    /// Modern era: the `logLevel` every request asks for, set by `set_logging_level`.
+    pub log_level: Mutex<Option<String>>,
+    /// The modern era was taken from a remembered verdict that no answer has confirmed yet.
+    pub verdict_unproven: AtomicBool,
+    /// Modern era: results the server said may be reused for a while.
+    pub cache: crate::cache::ResultCache,
 }
 
 impl Drop for Inner {
@@ -101,9 +115,15 @@ impl Client {
     }
 
     pub fn with_options(url: &str, options: ClientOptions) -> Result<Self> {
+        let capabilities = options.handlers.capabilities(&options.capabilities);
         Ok(Self {
             inner: Arc::new(Inner {
                 transport: Transport::new(url, &options)?,
+                capabilities,
+                tools: Mutex::default(),
+                log_level: Mutex::default(),
+                verdict_unproven: AtomicBool::new(false),
+                cache: Default::default(),
                 session: SessionState::default(),
                 next_id: AtomicI64::new(1),
                 options,
@@ -146,23 +166,78 @@ impl Client {
         self.session().map(|s| s.protocol_version.clone())
     }
 
+    /// The era `connect()` settled on; `None` when not connected.
+    pub fn era(&self) -> Option<Era> {
+        self.session().map(|s| s.era)
+    }
+
+    /// What `connect()` learnt about the server's era, to hand to a later client as
+    /// `ClientOptions::prior` (e.g. saved across runs) so it need not probe.
+    pub fn verdict(&self) -> Option<Verdict> {
+        self.session().map(|s| match s.era {
+            Era::Legacy => Verdict::Legacy,
+            Era::Modern => Verdict::Modern {
+                version: s.protocol_version.clone(),
+                discover: s.opening_result.clone(),
+            },
+        })
+    }
+
     pub fn server_info(&self) -> Option<Value> {
-        self.session()
-            .and_then(|s| s.initialize_result.get("serverInfo").cloned())
+        let session = self.session()?;
+        match session.era {
+            Era::Legacy => session.opening_result.get("serverInfo").cloned(),
+            Era::Modern => crate::modern::server_info(&session.opening_result),
+        }
     }
 
     pub fn server_capabilities(&self) -> Option<Value> {
         self.session()
-            .and_then(|s| s.initialize_result.get("capabilities").cloned())
+            .and_then(|s| s.opening_result.get("capabilities").cloned())
     }
 
-    /// Runs the `initialize` handshake and returns the server's InitializeResult. A session
-    /// this client already holds is closed first, so reconnecting never leaks one.
+    /// The server's `instructions`, if it gave any.
+    pub fn instructions(&self) -> Option<String> {
+        let session = self.session()?;
+        let text = session.opening_result.get("instructions")?.as_str()?;
+        Some(text.to_owned())
+    }
+
+    /// The server's description in the shape of a `DiscoverResult` in both eras:
+    /// `supportedVersions`, `capabilities`, `serverInfo` and `instructions` (when given). In
+    /// the session era it comes from the `InitializeResult` and lists the negotiated version.
+    pub fn discover_result(&self) -> Option<Value> {
+        let session = self.session()?;
+        let mut described = json!({
+            "capabilities": self.server_capabilities().unwrap_or_else(|| json!({})),
+        });
+        let versions = match session.era {
+            Era::Modern => session
+                .opening_result
+                .get("supportedVersions")
+                .cloned()
+                .unwrap_or_else(|| json!([])),
+            Era::Legacy => json!([session.protocol_version]),
+        };
+        described["supportedVersions"] = versions;
+        if let Some(info) = self.server_info() {
+            described["serverInfo"] = info;
+        }
+        if let Some(text) = self.instructions() {
+            described["instructions"] = text.into();
+        }
+        Some(described)
+    }
+
+    /// Connects in the era `ClientOptions::era` asks for (by default: probe with
+    /// `server/discover`, fall back to `initialize`) and returns the server's opening result:
+    /// its `InitializeResult`, or in the modern era its `DiscoverResult`. A session this
+    /// client already holds is closed first, so reconnecting never leaks one.
     pub async fn connect(&self) -> Result<Value> {
         if self.session().is_some() {
             self.close().await;
         }
-        let (result, session) = self.initialize().await?;
+        let (result, session) = self.open().await?;
         self.session_changed(None, session.id.clone(), SessionChangeReason::Connected);
         Ok(result)
     }
@@ -176,9 +251,10 @@ impl Client {
             .map_err(|e| Error::invalid_argument(e.to_string()))?;
         let old = self.session_id();
         let session = self.inner.session.establish(Session {
+            era: Era::Legacy,
             id: Some(id),
             protocol_version: protocol_version.to_owned(),
-            initialize_result: Value::Null,
+            opening_result: Value::Null,
         });
         self.session_changed(old, session.id.clone(), SessionChangeReason::Connected);
         // resume() is synchronous: the stream opens in the background, unawaited.
@@ -187,18 +263,19 @@ impl Client {
     }
 
     /// The handshake; the caller reports the session change (outside any lock it holds).
-    async fn initialize(&self) -> Result<(Value, Arc<Session>)> {
+    pub(crate) async fn initialize(&self) -> Result<(Value, Arc<Session>)> {
         let opts = &self.inner.options;
         let params = json!({
             "protocolVersion": LATEST_PROTOCOL_VERSION,
-            "capabilities": opts.handlers.capabilities(&opts.capabilities),
+            "capabilities": self.inner.capabilities,
             "clientInfo": opts.client_info,
         });
         let id = self.next_id();
         let body = Bytes::from(jsonrpc::request_body(&id, "initialize", Some(params)));
         // initialize is never cancelled (C6): a timeout abandons it without notifying.
         let (headers, message) = within(opts.timeout, async {
-            let (headers, reply) = self.inner.transport.post_request(&id, body, None).await?;
+            let transport = &self.inner.transport;
+            let (headers, reply) = transport.post_request(&id, body, None, &[]).await?;
             let message = match reply {
                 Reply::Json(message) => message,
                 // Only pings may precede the initialize response (C5), and a broken
@@ -220,9 +297,10 @@ impl Client {
                     // The server made a session we cannot use; end it rather than leak it.
                     let chosen = result.get("protocolVersion").and_then(Value::as_str);
                     let doomed = Session {
+                        era: Era::Legacy,
                         id: session_id,
                         protocol_version: chosen.unwrap_or(LATEST_PROTOCOL_VERSION).into(),
-                        initialize_result: Value::Null,
+                        opening_result: Value::Null,
                     };
                     let _ = tokio::time::timeout(
                         opts.close_timeout,
@@ -234,9 +312,10 @@ impl Client {
             }
         };
         let session = self.inner.session.establish(Session {
+            era: Era::Legacy,
             id: session_id,
             protocol_version,
-            initialize_result: result.clone(),
+            opening_result: result.clone(),
         });
         let initialized = Bytes::from(jsonrpc::notification_body(
             "notifications/initialized",
@@ -279,19 +358,42 @@ impl Client {
         self.send_request(method, params, opts).await
     }
 
-    /// Sends a notification; succeeds when the server accepts it (any 2xx).
+    /// Sends a notification; succeeds when the server accepts it (any 2xx). The modern era
+    /// has no client notifications over HTTP: there it is an `InvalidArgument` error.
     pub async fn notify(&self, method: &str, params: Option<Value>) -> Result<()> {
+        if self.era() == Some(Era::Modern) {
+            return Err(Error::invalid_argument(format!(
+                "cannot send {method}: the modern era (2026-07-28) has no client notifications over HTTP"
+            )));
+        }
         let body = Bytes::from(jsonrpc::notification_body(method, params));
         self.post_message(body).await
     }
 
+    /// Checks the server answers. The modern era removed `ping`; there `server/discover`,
+    /// which every modern server answers cheaply, stands in for it.
     pub async fn ping(&self) -> Result<()> {
-        self.request("ping", None).await.map(drop)
+        let method = match self.era() {
+            Some(Era::Modern) => "server/discover",
+            _ => "ping",
+        };
+        self.request(method, None).await.map(drop)
     }
 
-    /// All tools, following `nextCursor` to the last page: `{"tools": [...]}`.
+    /// All tools, following `nextCursor` to the last page: `{"tools": [...]}`. In the modern
+    /// era, tools whose `x-mcp-header` annotations are invalid are left out (and logged).
     pub async fn list_tools(&self) -> Result<Value> {
-        self.list_all("tools/list", "tools").await
+        let mut listed = self.list_all("tools/list", "tools").await?;
+        if self.era() == Some(Era::Modern) {
+            let tools = match listed.get_mut("tools").map(Value::take) {
+                Some(Value::Array(tools)) => tools,
+                _ => Vec::new(),
+            };
+            let mut table = HashMap::new();
+            listed["tools"] = Value::Array(tool_headers::sort_tools(tools, &mut table));
+            *lock(&self.inner.tools) = Some(table);
+        }
+        Ok(listed)
     }
 
     /// Calls a tool. A tool's own failure is a normal result with `isError: true`, not an `Err`.
@@ -335,12 +437,40 @@ impl Client {
     }
 
     /// Asks the server to send log messages (`notifications/message`) of `level` and above:
-    /// debug, info, notice, warning, error, critical, alert or emergency.
+    /// debug, info, notice, warning, error, critical, alert or emergency. The modern era has
+    /// no `logging/setLevel`: there every later request carries the level in its `_meta`, and
+    /// messages arrive on that request's stream.
     pub async fn set_logging_level(&self, level: &str) -> Result<()> {
+        if self.era() == Some(Era::Modern) {
+            const LEVELS: &[&str] = &[
+                "debug",
+                "info",
+                "notice",
+                "warning",
+                "error",
+                "critical",
+                "alert",
+                "emergency",
+            ];
+            if !LEVELS.contains(&level) {
+                return Err(Error::invalid_argument(format!(
+                    "log level must be one of {}, not {level:?}",
+                    LEVELS.join(", ")
+                )));
+            }
+            *lock(&self.inner.log_level) = Some(level.to_owned());
+            return Ok(());
+        }
         let params = json!({ "level": level });
         self.request("logging/setLevel", Some(params))
             .await
             .map(drop)
+    }
+
+    /// Forgets every result kept under the server's `ttlMs` hints (modern era), so the next
+    /// list or read asks the server. `RequestOptions::bypass_cache` does it for one request.
+    pub fn clear_cache(&self) {
+        self.inner.cache.clear();
     }
 
     /// Ends the session: DELETE with the session headers, bounded by `close_timeout`. Local state

@@ -14,7 +14,17 @@ use serde_json::{json, Value};
 impl Client {
     pub(crate) fn dispatch(&self, message: Incoming) {
         match message {
-            Incoming::Request { id, method, params } => self.answer(id, method, params),
+            Incoming::Request { id, method, params } => {
+                if self.session().is_some_and(|s| !s.takes_server_requests()) {
+                    // E1: modern servers ask for input in results; a request on a stream is
+                    // a server bug, and answering it would POST a response nobody reads.
+                    log::debug!(
+                        "mcpstream: dropped a {method} request sent on a modern-era stream"
+                    );
+                    return;
+                }
+                self.answer(id, method, params)
+            }
             Incoming::Notification { method, params } => self.notified(&method, params),
             // A response nobody waits for: its request was cancelled or timed out.
             Incoming::Response { .. } | Incoming::ErrorResponse { .. } => {}
@@ -43,6 +53,7 @@ impl Client {
                 }
             }
             _ => {
+                self.inner.cache.invalidate(method, params.as_ref());
                 if let Some(handler) = &self.inner.options.handlers.notification {
                     handler(method, params.as_ref());
                 }

@@ -1,6 +1,7 @@
 //! Client configuration. Every field has a sensible default; bindings map their keyword
 //! arguments onto these fields one to one.
 
+use crate::era::{EraChoice, Verdict};
 use crate::handlers::Handlers;
 use serde_json::{json, Value};
 use std::time::Duration;
@@ -103,6 +104,16 @@ pub struct ClientOptions {
     /// No request runs longer than this, even when progress keeps resetting its timeout.
     pub max_request_time: Duration,
     pub handlers: Handlers,
+    /// Which protocol era `connect()` speaks; `Auto` probes with `server/discover`.
+    pub era: EraChoice,
+    /// What an earlier probe found (see `Client::verdict`): `connect()` trusts it and sends no
+    /// probe. A modern verdict the server disproves is probed again once.
+    pub prior: Option<Verdict>,
+    /// The `server/discover` probe gives up after this long (never longer than `timeout`); a
+    /// probe that times out is an error, not a sign of a legacy server.
+    pub probe_timeout: Duration,
+    /// A modern request answered `input_required` more often than this fails.
+    pub max_input_rounds: u32,
 }
 
 impl Default for ClientOptions {
@@ -123,6 +134,10 @@ impl Default for ClientOptions {
             standalone_open_timeout: Duration::from_secs(1),
             max_request_time: Duration::from_secs(600),
             handlers: Handlers::default(),
+            era: EraChoice::Auto,
+            prior: None,
+            probe_timeout: Duration::from_secs(10),
+            max_input_rounds: 10,
         }
     }
 }
@@ -173,6 +188,16 @@ impl ClientOptions {
         self
     }
 
+    pub fn era(mut self, era: EraChoice) -> Self {
+        self.era = era;
+        self
+    }
+
+    pub fn prior(mut self, verdict: Verdict) -> Self {
+        self.prior = Some(verdict);
+        self
+    }
+
     pub fn client_info(mut self, name: &str, version: &str) -> Self {
         self.client_info = json!({"name": name, "version": version});
         self
@@ -189,6 +214,12 @@ pub struct RequestOptions {
     pub on_progress: Option<crate::handlers::ProgressHandler>,
     /// Each progress notification restarts the timeout; `max_request_time` still applies.
     pub reset_timeout_on_progress: bool,
+    /// Modern era: the `logLevel` the server may send `notifications/message` at, on this
+    /// request's stream (overrides `set_logging_level`).
+    pub log_level: Option<String>,
+    /// Modern era: ask the server even if a result it allowed to be reused (`ttlMs`) is still
+    /// fresh; the new result replaces it.
+    pub bypass_cache: bool,
 }
 
 impl std::fmt::Debug for RequestOptions {
@@ -197,6 +228,8 @@ impl std::fmt::Debug for RequestOptions {
             .field("timeout", &self.timeout)
             .field("on_progress", &self.on_progress.is_some())
             .field("reset_timeout_on_progress", &self.reset_timeout_on_progress)
+            .field("log_level", &self.log_level)
+            .field("bypass_cache", &self.bypass_cache)
             .finish()
     }
 }

@@ -3,6 +3,7 @@
 //! is abandoned, resuming a broken SSE stream, and the session-expiry policy.
 
 use crate::client::{lock, Client};
+use crate::era::Era;
 use crate::error::{Error, Result};
 use crate::handlers::ProgressHandler;
 use crate::jsonrpc::{self, answers, Incoming, RequestId};
@@ -12,6 +13,7 @@ use crate::session::Session;
 use crate::stream::{MessageStream, Next, Resumption};
 use crate::transport::Reply;
 use bytes::Bytes;
+use reqwest::header::{HeaderName, HeaderValue};
 use serde_json::{json, Value};
 use std::sync::Arc;
 use std::time::Duration;
@@ -47,10 +49,20 @@ impl ProgressSink {
 /// What to do when a response stream ends before its response.
 #[derive(Clone, Copy)]
 pub(crate) enum OnBreak<'a> {
-    /// Fail the request (`initialize`: its stream is never resumed).
+    /// Fail the request (`initialize`, and every modern-era request: their streams are
+    /// never resumed).
     Fail,
     /// Resume with GET + `Last-Event-ID`, carrying this session.
     Resume(Option<&'a Session>),
+}
+
+impl<'a> OnBreak<'a> {
+    fn for_session(session: Option<&'a Session>) -> Self {
+        match session {
+            Some(s) if !s.resumes_streams() => Self::Fail,
+            _ => Self::Resume(session),
+        }
+    }
 }
 
 /// Removes a request's progress listener when the request ends, however it ends.
@@ -104,6 +116,20 @@ impl Client {
         params: Option<Value>,
         opts: RequestOptions,
     ) -> Result<Value> {
+        if let Some(session) = self.session().filter(|s| s.era == Era::Modern) {
+            let outcome = self
+                .send_stateless(session, method, params.as_ref(), &opts)
+                .await;
+            match &outcome {
+                Ok(_) => self.verdict_proven(),
+                Err(e) => {
+                    if self.reconnect_if_disproved(e).await? {
+                        return Box::pin(self.send_request(method, params, opts)).await;
+                    }
+                }
+            }
+            return outcome;
+        }
         let id = self.next_id();
         let wants_progress = opts.on_progress.is_some() || opts.reset_timeout_on_progress;
         let params = if wants_progress {
@@ -112,7 +138,9 @@ impl Client {
             params
         };
         let body = Bytes::from(jsonrpc::request_body(&id, method, params));
-        let (session, first) = self.attempt(&id, body.clone(), &opts).await;
+        let (session, first) = self
+            .attempt(self.session(), &id, body.clone(), &[], &opts)
+            .await;
         let Err(Error::SessionExpired { session_id, status }) = first else {
             return first;
         };
@@ -129,19 +157,21 @@ impl Client {
             SessionExpiryPolicy::ReinitializeAndRetry => {
                 self.reinitialize(&expired).await?;
                 // At most once: a second expiry reaches the caller.
-                self.attempt(&id, body, &opts).await.1
+                self.attempt(self.session(), &id, body, &[], &opts).await.1
             }
         }
     }
 
-    /// One send of the request under its deadline. Returns the session it was sent with.
-    async fn attempt(
+    /// One send of the request under its deadline, with `session`'s headers and `extra` ones.
+    /// Returns the session it was sent with.
+    pub(crate) async fn attempt(
         &self,
+        session: Option<Arc<Session>>,
         id: &RequestId,
         body: Bytes,
+        extra: &[(HeaderName, HeaderValue)],
         opts: &RequestOptions,
     ) -> (Option<Arc<Session>>, Result<Value>) {
-        let session = self.session();
         let bump = opts
             .reset_timeout_on_progress
             .then(|| Arc::new(Notify::new()));
@@ -161,15 +191,16 @@ impl Client {
             client: self.clone(),
             id: id.clone(),
             reason: "the client abandoned the request",
-            armed: true,
+            armed: session.as_ref().is_none_or(|s| s.cancels_by_notification()),
         };
         let timeout = opts.timeout.unwrap_or(self.inner.options.timeout);
-        let exchange = self.exchange(id, body, session.as_deref());
+        let exchange = self.exchange(id, body, session.as_deref(), extra);
         let outcome = self.within_deadline(exchange, timeout, bump).await;
         match &outcome {
             Err(Error::Timeout { .. }) => cancel.reason = "the request timed out",
             _ => cancel.armed = false,
         }
+        // In the modern era the exchange, dropped unfinished above, was the cancellation.
         drop(cancel);
         if let (Err(Error::SessionExpired { .. }), Some(s)) = (&outcome, &session) {
             self.expired(s);
@@ -210,12 +241,14 @@ impl Client {
         id: &RequestId,
         body: Bytes,
         session: Option<&Session>,
+        extra: &[(HeaderName, HeaderValue)],
     ) -> Result<Value> {
-        let (_, reply) = self.inner.transport.post_request(id, body, session).await?;
+        let transport = &self.inner.transport;
+        let (_, reply) = transport.post_request(id, body, session, extra).await?;
         match reply {
             Reply::Json(message) => message.into_result(),
             Reply::Stream(stream) => self
-                .await_response(id, *stream, OnBreak::Resume(session))
+                .await_response(id, *stream, OnBreak::for_session(session))
                 .await?
                 .into_result(),
         }
@@ -290,7 +323,7 @@ impl Client {
 }
 
 /// Adds `_meta.progressToken` (the request id) to the params, keeping any other `_meta`.
-fn with_progress_token(params: Option<Value>, id: &RequestId) -> Value {
+pub(crate) fn with_progress_token(params: Option<Value>, id: &RequestId) -> Value {
     let mut params = match params {
         Some(Value::Object(map)) => Value::Object(map),
         _ => json!({}),

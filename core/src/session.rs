@@ -1,7 +1,10 @@
-//! The session era (protocol revisions 2025-03-26 … 2025-11-25): what `initialize` establishes,
-//! which headers every later request carries, and what a 404 means. Everything era-specific is
-//! here so that the sessionless 2026-07-28 era can be added beside it.
+//! What `connect()` established, in either era, and the era's rules for everything that
+//! follows: which headers every later request carries, whether streams resume, whether the
+//! server may send requests, how an HTTP error maps. The session era (2025-03-26 … 2025-11-25)
+//! has an `initialize` handshake and an optional session id; the modern era (2026-07-28) has
+//! neither, and its envelope is built in `modern.rs`.
 
+use crate::era::Era;
 use crate::error::{Error, HttpErrorKind};
 use crate::jsonrpc;
 use serde_json::Value;
@@ -16,13 +19,36 @@ pub const SUPPORTED_PROTOCOL_VERSIONS: &[&str] = &["2025-11-25", "2025-06-18", "
 pub const SESSION_ID_HEADER: &str = "mcp-session-id";
 pub const PROTOCOL_VERSION_HEADER: &str = "mcp-protocol-version";
 
-/// What a successful `initialize` established. Immutable: a new session is a new value.
+/// What a successful `connect()` established. Immutable: a new session is a new value. In the
+/// modern era there is no session on the server; this holds the version spoken and what
+/// `server/discover` said.
 #[derive(Debug, Clone)]
 pub struct Session {
-    /// `None` for a stateless server, which sent no `MCP-Session-Id`.
+    pub era: Era,
+    /// `None` for a stateless server, which sent no `MCP-Session-Id`, and in the modern era.
     pub id: Option<String>,
     pub protocol_version: String,
-    pub initialize_result: Value,
+    /// The `InitializeResult` (session era) or `DiscoverResult` (modern era).
+    pub opening_result: Value,
+}
+
+impl Session {
+    /// A broken response stream can be resumed with `Last-Event-ID` (gone in the modern era).
+    pub(crate) fn resumes_streams(&self) -> bool {
+        self.era == Era::Legacy
+    }
+
+    /// An abandoned request is cancelled with `notifications/cancelled`; in the modern era,
+    /// closing its stream is the cancellation.
+    pub(crate) fn cancels_by_notification(&self) -> bool {
+        self.era == Era::Legacy
+    }
+
+    /// The server may send JSON-RPC requests on streams (the modern era moved them into
+    /// results, and a client must drop any that arrive).
+    pub(crate) fn takes_server_requests(&self) -> bool {
+        self.era == Era::Legacy
+    }
 }
 
 /// The one place a client's session lives, shared by every task using the client.
@@ -45,6 +71,16 @@ impl SessionState {
         let session = Arc::new(session);
         *self.lock() = Some(session.clone());
         session
+    }
+
+    /// Replaces `old` by `new` if `old` is still current; returns `new` either way.
+    pub fn replace_if_current(&self, old: &Arc<Session>, new: Session) -> Arc<Session> {
+        let new = Arc::new(new);
+        let mut current = self.lock();
+        if current.as_ref().is_some_and(|c| Arc::ptr_eq(c, old)) {
+            *current = Some(new.clone());
+        }
+        new
     }
 
     pub fn take(&self) -> Option<Arc<Session>> {
@@ -90,11 +126,21 @@ pub(crate) fn validate_protocol_version(result: &Value) -> Result<String, Error>
 
 /// Maps a non-2xx answer. `sent_session` is the session whose id the request carried.
 pub(crate) fn error_for_status(status: u16, body: &[u8], sent_session: Option<&Session>) -> Error {
-    // A JSON-RPC "method not found" is about the method, never the session.
-    if status == 404 {
-        if let Some(rpc @ Error::Rpc { code: -32601, .. }) = jsonrpc::error_in_body(body) {
-            return rpc;
-        }
+    if sent_session.is_some_and(|s| s.era == Era::Modern) {
+        return modern_error_for_status(status, body);
+    }
+    // A JSON-RPC "method not found" is about the method, never the session; and a modern-only
+    // server refusing `initialize` names the versions it speaks (-32022), which the caller
+    // needs as such to find the server's era.
+    match jsonrpc::error_in_body(body) {
+        Some(rpc @ Error::Rpc { code: -32601, .. }) if status == 404 => return rpc,
+        Some(
+            rpc @ Error::Rpc {
+                code: crate::era::UNSUPPORTED_PROTOCOL_VERSION,
+                ..
+            },
+        ) => return rpc,
+        _ => {}
     }
     // Some servers (server-everything among them) answer an unknown session with 400 where the
     // spec says 404. Reading that as an expiry is what keeps a client usable after such a server
@@ -107,6 +153,23 @@ pub(crate) fn error_for_status(status: u16, body: &[u8], sent_session: Option<&S
             kind: HttpErrorKind::from_status(status),
             body: String::from_utf8_lossy(body).into_owned(),
         },
+    }
+}
+
+/// E10: modern servers answer errors with a JSON-RPC body at 400, 404 or 200 alike; the body
+/// is the error. 401/403 stay HTTP errors (authorization answers them) and so do 5xx (an
+/// outage, whatever the body says).
+fn modern_error_for_status(status: u16, body: &[u8]) -> Error {
+    let speaks_for_itself = !(status == 401 || status == 403 || status >= 500);
+    if speaks_for_itself {
+        if let Some(rpc) = jsonrpc::error_in_body(body) {
+            return rpc;
+        }
+    }
+    Error::Http {
+        status,
+        kind: HttpErrorKind::from_status(status),
+        body: String::from_utf8_lossy(body).into_owned(),
     }
 }
 
@@ -135,9 +198,10 @@ mod tests {
 
     fn session(id: Option<&str>) -> Session {
         Session {
+            era: Era::Legacy,
             id: id.map(str::to_owned),
             protocol_version: LATEST_PROTOCOL_VERSION.into(),
-            initialize_result: json!({}),
+            opening_result: json!({}),
         }
     }
 
@@ -228,6 +292,33 @@ mod tests {
                 Error::Http { status: 400, .. }
             ));
         }
+    }
+
+    #[test]
+    fn modern_errors_are_their_json_rpc_bodies_at_any_status() {
+        let modern = Session {
+            era: Era::Modern,
+            id: None,
+            protocol_version: "2026-07-28".into(),
+            opening_result: json!({}),
+        };
+        let body = br#"{"jsonrpc":"2.0","id":null,"error":{"code":-32020,"message":"x"}}"#;
+        for status in [400, 404, 409] {
+            assert!(matches!(
+                error_for_status(status, body, Some(&modern)),
+                Error::Rpc { code: -32020, .. }
+            ));
+        }
+        for status in [401, 403, 500, 503] {
+            assert!(matches!(
+                error_for_status(status, body, Some(&modern)),
+                Error::Http { .. }
+            ));
+        }
+        assert!(matches!(
+            error_for_status(404, b"", Some(&modern)),
+            Error::Http { status: 404, .. }
+        ));
     }
 
     #[test]

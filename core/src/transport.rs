@@ -116,9 +116,10 @@ impl Transport {
         id: &RequestId,
         body: Bytes,
         session: Option<&Session>,
+        extra: &[(HeaderName, HeaderValue)],
     ) -> Result<(HeaderMap, Reply)> {
         let mut resp = self
-            .send(Method::POST, ACCEPT_POST, Some(body), session, &[])
+            .send(Method::POST, ACCEPT_POST, Some(body), session, extra)
             .await?;
         let headers = std::mem::take(resp.headers_mut());
         let reply = match media_type(&headers).as_deref() {

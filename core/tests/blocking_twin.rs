@@ -1,5 +1,5 @@
 //! The blocking client stays method-for-method with the async one: every public method of
-//! `Client` (client.rs) has a public method of the same name on `blocking::Client`, and the
+//! `Client` (client.rs and the feature files with an `impl Client` block) has a public method of the same name on `blocking::Client`, and the
 //! blocking client has nothing the async one lacks. Read off the sources, so a method added
 //! to one side and forgotten on the other fails here rather than in a user's hands.
 
@@ -42,10 +42,16 @@ fn public_methods(source: &str, impl_line: &str) -> BTreeSet<String> {
 fn the_blocking_client_mirrors_the_async_one() {
     let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/src/");
     let read = |f: &str| std::fs::read_to_string(format!("{dir}{f}")).unwrap();
-    let async_side: BTreeSet<String> = public_methods(&read("client.rs"), "impl Client {")
-        .into_iter()
-        .filter(|m| !ASYNC_ONLY.contains(&m.as_str()))
-        .collect();
+    // The async client's methods live in client.rs and in the files of its features.
+    let mut async_side = BTreeSet::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let name = entry.unwrap().file_name().into_string().unwrap();
+        let source = read(&name);
+        if name != "blocking.rs" && source.contains("\nimpl Client {") {
+            async_side.extend(public_methods(&source, "\nimpl Client {"));
+        }
+    }
+    async_side.retain(|m| !ASYNC_ONLY.contains(&m.as_str()));
     let blocking_side: BTreeSet<String> = public_methods(&read("blocking.rs"), "impl Client {")
         .into_iter()
         .filter(|m| !BLOCKING_ONLY.contains(&m.as_str()))

@@ -2,8 +2,9 @@
 //! what it received.
 #![allow(dead_code)]
 
-use mcpstream::{Client, ClientOptions};
-pub use mcpstream_testkit::{Config, RecordedRequest, ScriptedResponse, TestServer};
+use mcpstream::{Client, ClientOptions, EraChoice};
+#[allow(unused_imports)] // not every test binary picks the server's era
+pub use mcpstream_testkit::{Config, RecordedRequest, ScriptedResponse, ServerEra, TestServer};
 use std::time::Duration;
 
 pub fn server() -> TestServer {
@@ -18,11 +19,14 @@ pub fn server_with(f: impl FnOnce(&mut Config)) -> TestServer {
 
 /// Tests never wait long: a hang shows up as a failure in seconds, not minutes. The
 /// standalone GET stream is off so tests can count requests exactly; stream tests turn it on.
+/// These are the session era's tests, so the era is pinned: no `server/discover` probe comes
+/// first (tests/eras.rs covers choosing the era).
 pub fn quick_options() -> ClientOptions {
     ClientOptions::default()
         .timeout(Duration::from_secs(10))
         .close_timeout(Duration::from_secs(2))
         .standalone_stream(false)
+        .era(EraChoice::Legacy)
 }
 
 pub const ALL_TOOLS: [&str; 7] = ["echo", "add", "slow", "fail", "big", "progress", "ask"];

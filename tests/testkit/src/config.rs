@@ -1,7 +1,22 @@
 //! How a reference server instance behaves. The binary maps its flags onto these fields.
 
-/// Protocol versions the reference server speaks, newest first.
+/// Protocol versions of the session era the reference server speaks, newest first.
 pub const SUPPORTED_VERSIONS: &[&str] = &["2025-11-25", "2025-06-18", "2025-03-26"];
+
+/// The stateless era's version this server speaks unless told otherwise.
+pub const MODERN_VERSION: &str = "2026-07-28";
+
+/// Which protocol eras one server instance answers, so clients can be tested against dual-era,
+/// modern-only and legacy-only servers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ServerEra {
+    #[default]
+    Dual,
+    /// `initialize` and every other session-era request get `-32022` (`--modern-only`).
+    ModernOnly,
+    /// No modern lane: modern requests get the session era's refusals (`--legacy-only`).
+    LegacyOnly,
+}
 
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -25,6 +40,14 @@ pub struct Config {
     /// distant server would: a client that sends requests before its stream is open loses
     /// whatever the server sends there meanwhile.
     pub get_delay_ms: u64,
+    pub era: ServerEra,
+    /// What `server/discover` offers and the modern lane accepts (`--modern-versions a,b`).
+    pub modern_versions: Vec<String>,
+    /// `ttlMs` of cacheable modern results (`--ttl-ms`); `None` leaves out both cache hints
+    /// (`--omit-cache-hints`), as some deployed servers do, so clients can be tested for leniency.
+    pub cache_ttl_ms: Option<u64>,
+    /// `cacheScope` of cacheable modern results (`--cache-scope public|private`).
+    pub cache_scope: String,
 }
 
 impl Default for Config {
@@ -38,6 +61,10 @@ impl Default for Config {
             retry_ms: None,
             record_requests: true,
             get_delay_ms: 0,
+            era: ServerEra::Dual,
+            modern_versions: vec![MODERN_VERSION.to_owned()],
+            cache_ttl_ms: Some(0),
+            cache_scope: "private".to_owned(),
         }
     }
 }
@@ -82,6 +109,32 @@ impl Config {
                         .filter(|n| *n > 0)
                         .ok_or("--page-size takes a positive number")?
                 }
+                "--modern-only" => config.era = ServerEra::ModernOnly,
+                "--legacy-only" => config.era = ServerEra::LegacyOnly,
+                "--modern-versions" => {
+                    config.modern_versions = value("--modern-versions")?
+                        .split(',')
+                        .map(|v| v.trim().to_owned())
+                        .filter(|v| !v.is_empty())
+                        .collect();
+                    if config.modern_versions.is_empty() {
+                        return Err("--modern-versions takes a comma-separated list".into());
+                    }
+                }
+                "--ttl-ms" => {
+                    config.cache_ttl_ms = Some(
+                        value("--ttl-ms")?
+                            .parse()
+                            .map_err(|_| "--ttl-ms takes a number of milliseconds".to_owned())?,
+                    )
+                }
+                "--omit-cache-hints" => config.cache_ttl_ms = None,
+                "--cache-scope" => {
+                    config.cache_scope = value("--cache-scope")?;
+                    if !matches!(config.cache_scope.as_str(), "public" | "private") {
+                        return Err("--cache-scope takes public or private".into());
+                    }
+                }
                 other => return Err(format!("unknown argument {other:?}")),
             }
         }
@@ -116,7 +169,34 @@ mod tests {
     }
 
     #[test]
+    fn parses_the_era_flags() {
+        let (c, _) = Config::from_args(args("")).unwrap();
+        assert_eq!(c.era, ServerEra::Dual);
+        assert_eq!(c.modern_versions, ["2026-07-28"]);
+        assert_eq!(
+            (c.cache_ttl_ms, c.cache_scope.as_str()),
+            (Some(0), "private")
+        );
+        let (c, _) = Config::from_args(args(
+            "--modern-only --modern-versions 2099-01-01,2026-07-28 --ttl-ms 5000 --cache-scope public",
+        ))
+        .unwrap();
+        assert_eq!(c.era, ServerEra::ModernOnly);
+        assert_eq!(c.modern_versions, ["2099-01-01", "2026-07-28"]);
+        assert_eq!(
+            (c.cache_ttl_ms, c.cache_scope.as_str()),
+            (Some(5000), "public")
+        );
+        let (c, _) = Config::from_args(args("--legacy-only --omit-cache-hints")).unwrap();
+        assert_eq!(c.era, ServerEra::LegacyOnly);
+        assert_eq!(c.cache_ttl_ms, None);
+    }
+
+    #[test]
     fn rejects_bad_flags() {
+        assert!(Config::from_args(args("--modern-versions ,")).is_err());
+        assert!(Config::from_args(args("--ttl-ms -1")).is_err());
+        assert!(Config::from_args(args("--cache-scope shared")).is_err());
         assert!(Config::from_args(args("--port")).is_err());
         assert!(Config::from_args(args("--port x")).is_err());
         assert!(Config::from_args(args("--page-size 0")).is_err());

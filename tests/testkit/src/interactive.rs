@@ -2,6 +2,7 @@
 //! connection to exercise resumption), `ask` sends the client a request (elicitation,
 //! sampling, roots, ping) and returns the client's answer.
 
+use crate::log_levels::LogGate;
 use crate::state::State;
 use crate::streams::StreamWriter;
 use crate::tools::{RpcError, INVALID_PARAMS};
@@ -19,10 +20,15 @@ pub struct Outbox {
     /// Absent for JSON responses: they carry only the response.
     pub writer: Option<StreamWriter>,
     pub progress_token: Option<Value>,
+    /// Which log messages this request's stream may carry.
+    pub logs: LogGate,
 }
 
 impl Outbox {
-    fn send(&self, message: &Value) {
+    pub(crate) fn send(&self, message: &Value) {
+        if !self.logs.passes(message) {
+            return;
+        }
         if let Some(writer) = &self.writer {
             writer.send(message);
         }

@@ -1,15 +1,21 @@
-//! The mcpstream reference MCP server: spec-correct on sessions, observable (it records every
-//! request) and steerable (expire sessions, queue misbehaving answers). Tests start it
-//! in-process with [`TestServer::start`]; other languages run the `mcpstream-testserver` binary.
+//! The mcpstream reference MCP server: spec-correct on sessions and on the stateless era
+//! (2026-07-28), observable (it records every request) and steerable (expire sessions, queue
+//! misbehaving answers, feed listen streams). Tests start it in-process with
+//! [`TestServer::start`]; other languages run the `mcpstream-testserver` binary.
 
+mod base64;
 mod config;
+mod http;
 mod interactive;
+mod log_levels;
+mod mcp_headers;
+mod modern;
 mod server;
 mod state;
 mod streams;
 mod tools;
 
-pub use config::{Config, SUPPORTED_VERSIONS};
+pub use config::{Config, ServerEra, MODERN_VERSION, SUPPORTED_VERSIONS};
 pub use server::router;
 pub use state::{RecordedRequest, ScriptedResponse, State};
 
@@ -130,6 +136,18 @@ impl TestServer {
 
     pub fn session_ids(&self) -> Vec<String> {
         self.state.session_ids()
+    }
+
+    /// Feeds the listen streams: `{"method": "notifications/tools/list_changed"}`,
+    /// `{"method": "notifications/resources/updated", "uri": ...}`, `{"end": true}` or
+    /// `{"drop": true}`. Returns how many streams it reached.
+    pub fn notify_listeners(&self, command: &serde_json::Value) -> Result<usize, String> {
+        self.state.notify_listeners(command)
+    }
+
+    /// Listen streams still open.
+    pub fn open_listeners(&self) -> usize {
+        self.state.open_listeners()
     }
 
     /// Queues a canned answer for the next matching POST.

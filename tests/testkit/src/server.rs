@@ -1,8 +1,14 @@
 //! The HTTP side of the reference server: the MCP endpoint with the server half of the session
 //! rules (S1–S9 of the spec checklist), plus admin routes tests use to inspect and steer it.
 
-use crate::config::SUPPORTED_VERSIONS;
+use crate::config::{ServerEra, SUPPORTED_VERSIONS};
+use crate::http::{
+    accepts, channel_body, header_str, json_response, origin_allowed, plain, post_refusal,
+    sse_response,
+};
 use crate::interactive::{self, Outbox};
+use crate::log_levels::LogGate;
+use crate::modern;
 use crate::state::{RecordedRequest, ScriptedResponse, State};
 use crate::streams::ReplayError;
 use crate::tools::{self, RpcError, METHOD_NOT_FOUND};
@@ -36,6 +42,8 @@ pub fn router(state: Arc<State>) -> Router {
         .route("/_admin/sessions", get(sessions))
         .route("/_admin/connections", get(connections))
         .route("/_admin/push", post(push))
+        .route("/_admin/notify", post(notify))
+        .route("/_admin/listeners", get(listeners))
         .with_state(state)
 }
 
@@ -46,10 +54,19 @@ async fn mcp(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response<Body> {
+    let modern_only = state.config.era == ServerEra::ModernOnly;
     let response = match scripted(&state, &method, &body).await {
         Some(canned) => canned,
         None => match method {
+            Method::POST if modern::is_modern(&state.config, &headers, &body) => {
+                modern::post(&state, &headers, &body).await
+            }
+            Method::POST if modern_only => modern::refuse_legacy(&state.config, &headers, &body),
             Method::POST => post_message(&state, &headers, &body).await,
+            Method::GET | Method::DELETE if modern_only => plain(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "2026-07-28 has no standalone stream and no sessions",
+            ),
             Method::GET => get_stream(&state, &headers).await,
             Method::DELETE => delete_session(&state, &headers),
             _ => plain(StatusCode::METHOD_NOT_ALLOWED, "use POST, GET or DELETE"),
@@ -150,72 +167,12 @@ fn record(
     }
 }
 
-fn plain(status: StatusCode, text: &str) -> Response<Body> {
-    Response::builder()
-        .status(status)
-        .header(header::CONTENT_TYPE, "text/plain")
-        .body(Body::from(text.to_owned()))
-        .expect("static response")
-}
-
-fn json_response(status: StatusCode, value: &Value) -> Response<Body> {
-    Response::builder()
-        .status(status)
-        .header(header::CONTENT_TYPE, "application/json")
-        .body(Body::from(value.to_string()))
-        .expect("static response")
-}
-
 /// An HTTP error whose body is a JSON-RPC error without id, as the spec allows.
 fn rpc_http_error(status: StatusCode, code: i64, message: &str) -> Response<Body> {
     json_response(
         status,
         &json!({"jsonrpc": "2.0", "id": null, "error": {"code": code, "message": message}}),
     )
-}
-
-fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
-    headers.get(name).and_then(|v| v.to_str().ok())
-}
-
-/// S1: browsers send `Origin`; only loopback origins may reach a loopback server.
-fn origin_allowed(headers: &HeaderMap) -> bool {
-    let Some(origin) = headers.get(header::ORIGIN) else {
-        return true;
-    };
-    let Ok(origin) = origin.to_str() else {
-        return false;
-    };
-    let Some(rest) = origin
-        .strip_prefix("http://")
-        .or_else(|| origin.strip_prefix("https://"))
-    else {
-        return false;
-    };
-    let host = if rest.starts_with('[') {
-        rest.split(']')
-            .next()
-            .map(|h| format!("{h}]"))
-            .unwrap_or_default()
-    } else {
-        rest.split(':').next().unwrap_or_default().to_owned()
-    };
-    matches!(host.as_str(), "127.0.0.1" | "localhost" | "[::1]")
-}
-
-fn accepts(headers: &HeaderMap, media: &str) -> bool {
-    headers
-        .get_all(header::ACCEPT)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .any(|m| {
-            m.split(';')
-                .next()
-                .unwrap_or("")
-                .trim()
-                .eq_ignore_ascii_case(media)
-        })
 }
 
 /// S9: a missing version header means 2025-03-26; an unknown one is a 400.
@@ -262,27 +219,8 @@ fn require_session(state: &State, headers: &HeaderMap) -> Result<Option<String>,
 }
 
 async fn post_message(state: &Arc<State>, headers: &HeaderMap, body: &[u8]) -> Response<Body> {
-    if !origin_allowed(headers) {
-        return plain(StatusCode::FORBIDDEN, "origin not allowed");
-    }
-    if !(accepts(headers, "application/json") && accepts(headers, "text/event-stream")) {
-        return plain(
-            StatusCode::NOT_ACCEPTABLE,
-            "Accept must list application/json and text/event-stream",
-        );
-    }
-    let json_content = header_str(headers, header::CONTENT_TYPE.as_str()).is_some_and(|ct| {
-        ct.split(';')
-            .next()
-            .unwrap_or("")
-            .trim()
-            .eq_ignore_ascii_case("application/json")
-    });
-    if !json_content {
-        return plain(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "Content-Type must be application/json",
-        );
+    if let Some(refusal) = post_refusal(headers) {
+        return refusal;
     }
     let message = match serde_json::from_slice::<Value>(body) {
         Ok(Value::Object(m)) => Value::Object(m),
@@ -432,6 +370,7 @@ where
         session: session.clone(),
         writer: None,
         progress_token,
+        logs: LogGate::All,
     };
     if state.config.json_response {
         let (tx, rx) = mpsc::unbounded_channel::<Bytes>();
@@ -455,25 +394,6 @@ where
         }
     });
     sse_response(builder, rx)
-}
-
-fn sse_response(
-    builder: axum::http::response::Builder,
-    rx: mpsc::UnboundedReceiver<Bytes>,
-) -> Response<Body> {
-    builder
-        .header(header::CONTENT_TYPE, "text/event-stream")
-        .header(header::CACHE_CONTROL, "no-cache")
-        .body(channel_body(rx))
-        .expect("static response")
-}
-
-fn channel_body(rx: mpsc::UnboundedReceiver<Bytes>) -> Body {
-    Body::from_stream(stream::unfold(rx, |mut rx| async move {
-        rx.recv()
-            .await
-            .map(|chunk| (Ok::<_, Infallible>(chunk), rx))
-    }))
 }
 
 /// S7: the standalone stream. It stays open (with keepalive comments) until the session ends.
@@ -581,6 +501,18 @@ async fn script(
 /// Sends a JSON-RPC message on every standalone GET stream; answers how many got it.
 async fn push(Shared(state): Shared<Arc<State>>, Json(message): Json<Value>) -> Json<Value> {
     Json(json!({"delivered": state.push(&message)}))
+}
+
+/// Feeds the modern era's listen streams; answers how many streams it reached.
+async fn notify(Shared(state): Shared<Arc<State>>, Json(command): Json<Value>) -> Response<Body> {
+    match state.notify_listeners(&command) {
+        Ok(n) => json_response(StatusCode::OK, &json!({"delivered": n})),
+        Err(problem) => plain(StatusCode::BAD_REQUEST, &problem),
+    }
+}
+
+async fn listeners(Shared(state): Shared<Arc<State>>) -> Json<Value> {
+    Json(json!({"listeners": state.open_listeners()}))
 }
 
 async fn connections(Shared(state): Shared<Arc<State>>) -> Json<Value> {

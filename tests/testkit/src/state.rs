@@ -13,6 +13,7 @@ use tokio::sync::{broadcast, oneshot};
 use crate::streams::StreamHub;
 
 use crate::config::Config;
+use crate::modern::ModernState;
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct RecordedRequest {
@@ -71,6 +72,7 @@ pub(crate) struct SessionEntry {
 pub struct State {
     pub config: Config,
     pub(crate) hub: Arc<StreamHub>,
+    pub(crate) modern: ModernState,
     /// Server requests sent to clients, waiting for their answers, by JSON id text.
     answers: Mutex<HashMap<String, oneshot::Sender<Value>>>,
     next_server_request: AtomicU64,
@@ -90,6 +92,7 @@ impl State {
         Self {
             config,
             hub: Arc::default(),
+            modern: ModernState::default(),
             answers: Mutex::default(),
             next_server_request: AtomicU64::new(1),
             sessions: Mutex::default(),
@@ -193,6 +196,17 @@ impl State {
     /// Events on standalone streams have `g_` ids: they are not logged for replay.
     fn standalone_event(&self, message: &Value) -> String {
         format!("id: g_{}\ndata: {message}\n\n", self.next_event_id())
+    }
+
+    /// Sends a notification to the matching listen streams, or ends (`{"end": true}`) or cuts
+    /// (`{"drop": true}`) them all; how many streams it reached. See `/_admin/notify`.
+    pub fn notify_listeners(&self, command: &Value) -> Result<usize, String> {
+        crate::modern::admin_notify(&self.modern.listeners, command)
+    }
+
+    /// Listen streams still open.
+    pub fn open_listeners(&self) -> usize {
+        self.modern.open_listeners()
     }
 
     pub(crate) fn record(&self, request: RecordedRequest) {

@@ -14,6 +14,8 @@ type Live = mpsc::UnboundedSender<Bytes>;
 
 struct Log {
     session: Option<String>,
+    /// Modern-era streams carry no event ids: that era has no resumption.
+    ids: bool,
     events: Vec<Bytes>,
     done: bool,
     live: Option<Live>,
@@ -40,12 +42,26 @@ impl StreamHub {
         self: &Arc<Self>,
         session: Option<String>,
     ) -> (StreamWriter, mpsc::UnboundedReceiver<Bytes>) {
+        self.open_stream(session, true)
+    }
+
+    /// A stream for the modern era: events without ids, never resumed.
+    pub fn open_without_ids(self: &Arc<Self>) -> (StreamWriter, mpsc::UnboundedReceiver<Bytes>) {
+        self.open_stream(None, false)
+    }
+
+    fn open_stream(
+        self: &Arc<Self>,
+        session: Option<String>,
+        ids: bool,
+    ) -> (StreamWriter, mpsc::UnboundedReceiver<Bytes>) {
         let id = self.next_stream.fetch_add(1, Ordering::Relaxed) + 1;
         let (tx, rx) = mpsc::unbounded_channel();
         lock(&self.logs).insert(
             id,
             Log {
                 session,
+                ids,
                 events: Vec::new(),
                 done: false,
                 live: Some(tx),
@@ -104,14 +120,17 @@ pub struct StreamWriter {
 impl StreamWriter {
     /// The priming event (an id and empty data), with a `retry` hint if configured.
     pub fn prime(&self, retry_ms: Option<u64>) {
-        self.append(|id| match retry_ms {
-            Some(ms) => format!("id: {id}\nretry: {ms}\ndata:\n\n"),
-            None => format!("id: {id}\ndata:\n\n"),
+        self.append(|id| {
+            let id = id.map(|id| format!("id: {id}\n")).unwrap_or_default();
+            match retry_ms {
+                Some(ms) => format!("{id}retry: {ms}\ndata:\n\n"),
+                None => format!("{id}data:\n\n"),
+            }
         });
     }
 
     pub fn send(&self, message: &Value) {
-        self.append(|id| format!("id: {id}\ndata: {message}\n\n"));
+        self.append(|id| frame(id, message));
     }
 
     /// The response: the last event of the stream, which then ends.
@@ -134,23 +153,31 @@ impl StreamWriter {
         };
         if let (Some(live), Some(message)) = (log.live.take(), next) {
             let id = format!("{}_{}", self.stream, log.events.len());
-            let event = format!("id: {id}\ndata: {message}\n\n");
-            let _ = live.send(Bytes::from(event[..event.len() / 2].to_owned()));
-            log.events.push(Bytes::from(event));
+            let event = Bytes::from(frame(log.ids.then_some(id.as_str()), message));
+            // Halved as bytes: a cut may fall inside a UTF-8 character, as a real one would.
+            let _ = live.send(event.slice(..event.len() / 2));
+            log.events.push(event);
         }
     }
 
-    fn append(&self, format: impl FnOnce(&str) -> String) {
+    fn append(&self, format: impl FnOnce(Option<&str>) -> String) {
         let mut logs = lock(&self.hub.logs);
         let Some(log) = logs.get_mut(&self.stream) else {
             return;
         };
         let id = format!("{}_{}", self.stream, log.events.len());
-        let event = Bytes::from(format(&id));
+        let event = Bytes::from(format(log.ids.then_some(id.as_str())));
         if let Some(live) = &log.live {
             let _ = live.send(event.clone());
         }
         log.events.push(event);
+    }
+}
+
+fn frame(id: Option<&str>, message: &Value) -> String {
+    match id {
+        Some(id) => format!("id: {id}\ndata: {message}\n\n"),
+        None => format!("data: {message}\n\n"),
     }
 }
 
@@ -194,5 +221,14 @@ mod tests {
         );
         assert!(hub.resume(Some("s"), "9_0").is_err());
         assert!(hub.resume(Some("s"), "garbage").is_err());
+    }
+
+    #[test]
+    fn modern_streams_have_no_event_ids() {
+        let hub = Arc::new(StreamHub::default());
+        let (w, mut rx) = hub.open_without_ids();
+        w.send(&json!(1));
+        w.finish(&json!(2));
+        assert_eq!(drain(&mut rx), "data: 1\n\ndata: 2\n\n");
     }
 }

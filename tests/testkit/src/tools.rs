@@ -1,6 +1,7 @@
 //! What the reference server answers to each MCP method: a few tools, resources and prompts
 //! with behaviour tests can steer (echo, arithmetic, delays, failures, large bodies).
 
+use crate::log_levels::LOG_LEVELS;
 use serde_json::{json, Value};
 use std::time::Duration;
 
@@ -183,18 +184,6 @@ pub fn page(
     }
     Ok(result)
 }
-
-/// The syslog severities `logging/setLevel` accepts (RFC 5424, as the spec names them).
-const LOG_LEVELS: [&str; 8] = [
-    "debug",
-    "info",
-    "notice",
-    "warning",
-    "error",
-    "critical",
-    "alert",
-    "emergency",
-];
 
 pub fn set_logging_level(params: &Value) -> Result<Value, RpcError> {
     match params.get("level").and_then(Value::as_str) {
