@@ -121,9 +121,22 @@ peers:
 	$(CARGO) build -q --release -p mcpstream-rmcp-peer
 	$(CARGO) build -q -p mcpstream-testkit --bin mcpstream-recording-proxy
 
-# The official conformance suite's client scenarios, against tests/conformance/client.py.
-conformance: python-install interop-setup
+# The official conformance suite's client scenarios, against tests/conformance/client.py: the
+# 2025 session era (suite 0.1.16, from tests/interop), then every client scenario MCP 2026-07-28
+# requires (suite 0.2.0-alpha.12, pinned in tests/conformance/modern, run on the interop Node 22)
+# into target/conformance-2026-07-28. Its mock servers listen on all interfaces, so each runs in
+# a loopback-only network namespace: root, and iproute2 (installed here if `ip` is missing).
+CONFORMANCE_MODERN := tests/conformance/modern/node_modules
+
+conformance: python-install interop-setup $(CONFORMANCE_MODERN)/.installed
+	@command -v ip >/dev/null 2>&1 || \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq iproute2)
 	tests/conformance/run.sh $(CURDIR)/$(VENV)/bin/python
+	tests/conformance/run-modern.sh $(CURDIR)/$(VENV)/bin/python
+
+$(CONFORMANCE_MODERN)/.installed: tests/conformance/modern/package.json tests/conformance/modern/package-lock.json
+	cd tests/conformance/modern && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
 
 # The session lifecycle through Python and Ruby against real peer servers; rewrites
 # docs/interop.md from the run and fails if it changed.

@@ -8,11 +8,13 @@
 //! [`operation`], and one method per binding client (see docs/architecture.md).
 
 pub mod answer;
+pub mod era;
 pub mod errors;
 pub mod operation;
 pub mod options;
 
 pub use answer::{handler_result, raised};
+pub use era::{verdict_json, SavedVerdict};
 pub use errors::{describe, ErrorClass, ErrorFacts, Field};
 pub use operation::Operation;
 pub use options::BindingOptions;

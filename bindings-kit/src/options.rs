@@ -2,6 +2,7 @@
 //! under their own names. Anything left out takes the core's default, so the defaults exist
 //! once; an unknown name or a mistyped value is refused with the name in the message.
 
+use crate::era::SavedVerdict;
 use crate::operation::{describe_serde_error, seconds};
 use mcpstream::{ClientOptions, Error, Handlers};
 use serde::Deserialize;
@@ -22,6 +23,11 @@ pub struct BindingOptions {
     pub on_session_expired: Option<String>,
     pub standalone_stream: Option<bool>,
     pub standalone_open_timeout: Option<f64>,
+    /// `auto`, `legacy`, `modern` or a modern version; read by the core's own parser.
+    pub era: Option<String>,
+    pub prior: Option<SavedVerdict>,
+    pub probe_timeout: Option<f64>,
+    pub max_input_rounds: Option<u32>,
 }
 
 impl BindingOptions {
@@ -84,6 +90,22 @@ impl BindingOptions {
             opts.on_session_expired = policy.parse()?;
         }
         set(&mut opts.standalone_stream, self.standalone_stream);
+        if let Some(era) = self.era {
+            opts.era = era.parse()?;
+        }
+        if let Some(prior) = self.prior {
+            opts.prior = Some(prior.verdict()?);
+        }
+        set(
+            &mut opts.probe_timeout,
+            positive("probe_timeout", self.probe_timeout)?,
+        );
+        if let Some(rounds) = self.max_input_rounds {
+            if rounds == 0 {
+                return Err(invalid("max_input_rounds must be positive"));
+            }
+            opts.max_input_rounds = rounds;
+        }
         Ok(opts)
     }
 }
@@ -112,6 +134,9 @@ fn positive(name: &str, secs: Option<f64>) -> Result<Option<Duration>, Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::era::verdict_json;
+    use mcpstream::{EraChoice, Verdict};
+    use serde_json::json;
 
     fn build(text: &str) -> Result<ClientOptions, Error> {
         BindingOptions::from_json(text)?.client_options(Handlers::default())
@@ -125,6 +150,10 @@ mod tests {
         assert_eq!(opts.close_timeout, core.close_timeout);
         assert_eq!(opts.max_response_bytes, core.max_response_bytes);
         assert_eq!(opts.standalone_open_timeout, core.standalone_open_timeout);
+        assert_eq!(opts.era, core.era);
+        assert_eq!(opts.prior, core.prior);
+        assert_eq!(opts.probe_timeout, core.probe_timeout);
+        assert_eq!(opts.max_input_rounds, core.max_input_rounds);
         let opts = build(r#"{"timeout": null, "headers": null}"#).unwrap();
         assert_eq!(opts.timeout, core.timeout);
     }
@@ -152,6 +181,34 @@ mod tests {
     }
 
     #[test]
+    fn eras_are_chosen_by_name() {
+        for (name, era) in [
+            ("auto", EraChoice::Auto),
+            ("legacy", EraChoice::Legacy),
+            ("modern", EraChoice::Modern("2026-07-28".into())),
+            ("2026-07-28", EraChoice::Modern("2026-07-28".into())),
+        ] {
+            let opts = build(&format!(r#"{{"era": "{name}"}}"#)).unwrap();
+            assert_eq!(opts.era, era, "{name}");
+        }
+        let opts = build(r#"{"probe_timeout": 0.5, "max_input_rounds": 3}"#).unwrap();
+        assert_eq!(opts.probe_timeout, Duration::from_millis(500));
+        assert_eq!(opts.max_input_rounds, 3);
+    }
+
+    #[test]
+    fn a_verdict_handed_out_comes_back_as_prior() {
+        let verdict = Verdict::Modern {
+            version: "2026-07-28".into(),
+            discover: json!({"supportedVersions": ["2026-07-28"], "capabilities": {}}),
+        };
+        let options = json!({"prior": verdict_json(&verdict)}).to_string();
+        assert_eq!(build(&options).unwrap().prior, Some(verdict));
+        let options = json!({"prior": verdict_json(&Verdict::Legacy)}).to_string();
+        assert_eq!(build(&options).unwrap().prior, Some(Verdict::Legacy));
+    }
+
+    #[test]
     fn mistakes_are_refused_with_their_name() {
         for (text, name) in [
             (r#"{"timeout": 0}"#, "timeout"),
@@ -164,6 +221,20 @@ mod tests {
             (r#"{"client_info": {"name": "x"}}"#, "client_info"),
             (r#"{"max_response_bytes": 0}"#, "max_response_bytes"),
             (r#"{"headers": {"X": 1}}"#, "headers.X: invalid type"),
+            (r#"{"era": "2025-11-25"}"#, "era"),
+            (r#"{"era": 1}"#, "era: invalid type"),
+            (r#"{"probe_timeout": 0}"#, "probe_timeout"),
+            (r#"{"max_input_rounds": 0}"#, "max_input_rounds"),
+            (
+                r#"{"max_input_rounds": -1}"#,
+                "max_input_rounds: invalid value",
+            ),
+            (r#"{"prior": {"era": "sometimes"}}"#, "prior"),
+            (r#"{"prior": {"era": "modern"}}"#, "prior"),
+            (
+                r#"{"prior": {"era": "modern", "discover": {"supportedVersions": ["2025-11-25"]}}}"#,
+                "prior",
+            ),
         ] {
             match build(text) {
                 Err(Error::InvalidArgument { message }) => {

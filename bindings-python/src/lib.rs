@@ -11,7 +11,7 @@ mod wait;
 
 use dispatcher::Dispatcher;
 use mcpstream::handlers::ProgressHandler;
-use mcpstream_binding_kit::{BindingOptions, Operation};
+use mcpstream_binding_kit::{verdict_json, BindingOptions, Operation};
 use pyo3::prelude::*;
 use std::future::Future;
 
@@ -92,6 +92,30 @@ impl NativeClient {
         self.inner.server_capabilities().map(|v| v.to_string())
     }
 
+    /// `"legacy"` or `"modern"`, the era `connect()` settled on; `None` when not connected.
+    #[getter]
+    fn era(&self) -> Option<&'static str> {
+        self.inner.era().map(mcpstream::Era::as_str)
+    }
+
+    /// What `connect()` learnt about the server's era, as JSON text in the shape the `prior`
+    /// option takes back.
+    #[getter]
+    fn verdict(&self) -> Option<String> {
+        self.inner.verdict().map(|v| verdict_json(&v).to_string())
+    }
+
+    #[getter]
+    fn instructions(&self) -> Option<String> {
+        self.inner.instructions()
+    }
+
+    /// The server's description in the shape of a `DiscoverResult` (in either era), as JSON text.
+    #[getter]
+    fn discover_result(&self) -> Option<String> {
+        self.inner.discover_result().map(|v| v.to_string())
+    }
+
     /// Runs an operation (a JSON object naming it, see the binding kit) and returns its
     /// result as JSON text, blocking this thread (not the GIL) until it finishes. Progress
     /// callbacks run on this thread while it waits.
@@ -142,10 +166,17 @@ impl NativeClient {
     }
 }
 
+/// Forgets the era this process remembered for the server at `url`: its next client probes.
+#[pyfunction]
+fn forget_verdict(py: Python<'_>, url: &str) -> PyResult<()> {
+    mcpstream::era::forget_verdict(url).map_err(|e| errors::to_py(py, e))
+}
+
 #[pymodule]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<NativeClient>()?;
     m.add_function(wrap_pyfunction!(gate::shutdown, m)?)?;
+    m.add_function(wrap_pyfunction!(forget_verdict, m)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add(
         "DEFAULT_MAX_RESPONSE_BYTES",

@@ -1,4 +1,9 @@
-"""Fixtures: the reference server binary, one per test, and helpers to see what it received."""
+"""Fixtures: the reference server binary, one per test, and helpers to see what it received.
+
+The suites other than test_eras.py are the session era's: their servers speak only it
+(``--legacy-only``), so ``Client(url)`` with no era option must find its way there (its
+``server/discover`` probe refused, then ``initialize``) and keep sessions as it always did.
+"""
 
 from __future__ import annotations
 
@@ -9,10 +14,20 @@ import urllib.request
 from pathlib import Path
 from typing import Any, Dict, Iterator, List, Optional
 
+import mcpstream
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 ALL_TOOLS = ["echo", "add", "slow", "fail", "big", "progress", "ask"]
+MODERN_VERSION = "2026-07-28"
+# The reference server answers both eras unless told otherwise.
+ERA_FLAGS = {"legacy": ["--legacy-only"], "modern": ["--modern-only"], "dual": []}
+
+
+def rpc_method(request: Dict[str, Any]) -> Optional[str]:
+    """The JSON-RPC method of a recorded POST, else ``None``."""
+    body = request["body"]
+    return body.get("method") if request["method"] == "POST" and isinstance(body, dict) else None
 
 
 def server_binary() -> str:
@@ -33,6 +48,8 @@ class RefServer:
             self.stop()
             raise RuntimeError(f"reference server did not start: {self.url!r}")
         self.base = self.url[: -len("/mcp")]
+        # Ports are reused: an earlier server's era, remembered for this URL, must not decide.
+        mcpstream.forget_verdict(self.url)
 
     def _admin(self, method: str, path: str, body: Optional[Dict[str, Any]] = None) -> Any:
         data = None if body is None else json.dumps(body).encode()
@@ -57,6 +74,15 @@ class RefServer:
     def with_method(self, http_method: str) -> List[Dict[str, Any]]:
         return [r for r in self.requests() if r["method"] == http_method]
 
+    def after_probe(self) -> List[Dict[str, Any]]:
+        """Every request after the ``server/discover`` probe an ``auto`` client sends first,
+        checking there was exactly that one probe."""
+        requests = self.requests()
+        assert requests and rpc_method(requests[0]) == "server/discover", "the era probe comes first"
+        later = requests[1:]
+        assert all(rpc_method(r) != "server/discover" for r in later), "one probe only"
+        return later
+
     def expire_sessions(self) -> int:
         result: int = self._admin("POST", "/_admin/expire")["expired"]
         return result
@@ -75,17 +101,19 @@ class RefServer:
 
 @pytest.fixture
 def server() -> Iterator[RefServer]:
-    s = RefServer()
+    s = RefServer(*ERA_FLAGS["legacy"])
     yield s
     s.stop()
 
 
 @pytest.fixture
 def make_server() -> Iterator[Any]:
+    """``make_server(*flags, era="legacy")``; ``era`` is ``"legacy"``, ``"modern"`` or
+    ``"dual"`` (the server answers both)."""
     started: List[RefServer] = []
 
-    def start(*flags: str) -> RefServer:
-        s = RefServer(*flags)
+    def start(*flags: str, era: str = "legacy") -> RefServer:
+        s = RefServer(*ERA_FLAGS[era], *flags)
         started.append(s)
         return s
 

@@ -22,7 +22,7 @@ def test_connect_sends_session_and_version_on_every_later_request(server):
     client.call_tool("echo", {"text": "hi"})
     assert client.close() == "terminated"
 
-    requests = server.requests()
+    requests = server.after_probe()
     assert requests[0]["body"]["method"] == "initialize"
     assert "mcp-session-id" not in requests[0]["headers"]
     later = requests[1:]

@@ -8,7 +8,7 @@ mod wait;
 
 use magnus::block::Proc;
 use magnus::{function, method, prelude::*, Error, RModule, Ruby};
-use mcpstream_binding_kit::{BindingOptions, Operation};
+use mcpstream_binding_kit::{verdict_json, BindingOptions, Operation};
 use std::sync::Arc;
 
 #[magnus::wrap(class = "MCPStream::NativeClient", free_immediately, size)]
@@ -52,6 +52,29 @@ impl NativeClient {
 
     fn server_capabilities(&self) -> Option<String> {
         self.inner.server_capabilities().map(|v| v.to_string())
+    }
+
+    /// "legacy" or "modern"; the Ruby side makes it a Symbol.
+    fn era(&self) -> Option<&'static str> {
+        self.inner.era().map(mcpstream::Era::as_str)
+    }
+
+    /// JSON text in the shape the `prior` option takes back.
+    fn verdict(&self) -> Option<String> {
+        self.inner.verdict().map(|v| verdict_json(&v).to_string())
+    }
+
+    fn instructions(&self) -> Option<String> {
+        self.inner.instructions()
+    }
+
+    fn discover_result(&self) -> Option<String> {
+        self.inner.discover_result().map(|v| v.to_string())
+    }
+
+    /// Forgets the era this process remembered for the server at `url`.
+    fn forget_verdict(ruby: &Ruby, url: String) -> Result<(), Error> {
+        mcpstream::era::forget_verdict(&url).map_err(|e| errors::to_ruby(ruby, e))
     }
 
     /// The next handler job for the client's Ruby dispatcher thread, or nil after a short wait.
@@ -110,6 +133,11 @@ fn init(ruby: &Ruby) -> Result<(), Error> {
         "server_capabilities",
         method!(NativeClient::server_capabilities, 0),
     )?;
+    class.define_method("era", method!(NativeClient::era, 0))?;
+    class.define_method("verdict", method!(NativeClient::verdict, 0))?;
+    class.define_method("instructions", method!(NativeClient::instructions, 0))?;
+    class.define_method("discover_result", method!(NativeClient::discover_result, 0))?;
+    class.define_singleton_method("forget_verdict", function!(NativeClient::forget_verdict, 1))?;
     class.define_method("call", method!(NativeClient::call, 2))?;
     class.define_method("next_job", method!(NativeClient::next_job, 0))?;
     class.define_method("answer", method!(NativeClient::answer, 2))?;

@@ -19,7 +19,8 @@ class TestClient < Minitest::Test
     client.call_tool("echo", { "text" => "hi" })
     assert_equal :terminated, client.close
     assert_equal :no_session, client.close
-    requests = srv.requests
+    requests = srv.after_probe
+    assert_equal "initialize", requests[0]["body"]["method"]
     refute requests[0]["headers"].key?("mcp-session-id")
     assert_equal %w[POST POST DELETE], requests[1..].map { |r| r["method"] }
     requests[1..].each do |r|

@@ -13,8 +13,13 @@ native = $LOADED_FEATURES.grep(/mcpstream_native/).first
 expected = ENV["MCPSTREAM_RUBY_EXT_DIR"] || ENV["GEM_HOME"]
 abort "mcpstream_native not loaded from #{expected.inspect}: #{native}" unless expected && native&.start_with?(expected)
 
+MODERN_VERSION = "2026-07-28"
+
 # A running mcpstream-testserver and its admin routes.
 class RefServer
+  # The reference server answers both eras unless told otherwise.
+  ERA_FLAGS = { legacy: ["--legacy-only"], modern: ["--modern-only"], dual: [] }.freeze
+
   attr_reader :url
 
   def initialize(*flags)
@@ -22,7 +27,13 @@ class RefServer
     @io = IO.popen([binary, "--port", "0", *flags])
     @url = @io.gets.to_s.strip
     raise "reference server did not start: #{@url.inspect}" unless @url.start_with?("http://127.0.0.1:")
+
+    # Ports are reused: an earlier server's era, remembered for this URL, must not decide.
+    MCPStream.forget_verdict(@url)
   end
+
+  # The JSON-RPC method of a recorded POST, else nil.
+  def self.rpc_method(request) = request["method"] == "POST" && request["body"].is_a?(Hash) ? request["body"]["method"] : nil
 
   def admin(verb, path, body = nil)
     uri = URI(@url.sub(%r{/mcp\z}, path))
@@ -35,6 +46,16 @@ class RefServer
   def requests = admin(:get, "/_admin/requests")
   def posts(rpc_method) = requests.select { |r| r["method"] == "POST" && r["body"].is_a?(Hash) && r["body"]["method"] == rpc_method }
   def with_method(verb) = requests.select { |r| r["method"] == verb }
+
+  # Every request after the server/discover probe an auto client sends first, checking there
+  # was exactly that one probe.
+  def after_probe
+    first, *later = requests
+    raise "the era probe comes first, not #{first.inspect}" unless first && RefServer.rpc_method(first) == "server/discover"
+    raise "one probe only" if later.any? { |r| RefServer.rpc_method(r) == "server/discover" }
+
+    later
+  end
   def expire_sessions = admin(:post, "/_admin/expire")["expired"]
   def sessions = admin(:get, "/_admin/sessions")["sessions"]
   def script(**script) = admin(:post, "/_admin/script", script)
@@ -56,8 +77,11 @@ module ServerTest
     @servers.each(&:stop)
   end
 
-  def server(*flags)
-    RefServer.new(*flags).tap { |s| @servers << s }
+  # The suites other than test_eras.rb are the session era's: their servers speak only it, so
+  # Client.new(url) with no era option must find its way there (its server/discover probe
+  # refused, then initialize) and keep sessions as it always did. era: :modern or :dual (both).
+  def server(*flags, era: :legacy)
+    RefServer.new(*RefServer::ERA_FLAGS.fetch(era), *flags).tap { |s| @servers << s }
   end
 
   # Seconds the block took.

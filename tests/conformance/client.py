@@ -2,27 +2,88 @@
 
 The suite runs `python client.py <server-url>` with MCP_CONFORMANCE_SCENARIO set, and judges
 what the server side saw. Each scenario does what a real agent would do for that feature;
-nothing here works around the suite.
+nothing here works around the suite. One script serves both runs: run.sh (suite 0.1.16, the
+2025 session era) and run-modern.sh (suite 0.2.0, the 2026-07-28 stateless era). The client
+always uses the default era (`auto`), so every scenario also proves that `Client(url)` finds
+the server's era by itself.
+
+The suite also passes MCP_CONFORMANCE_PROTOCOL_VERSION (0.2.0 and later; 0.1.16 does not), the
+revision the scenario's server speaks, and MCP_CONFORMANCE_CONTEXT (JSON) with the inputs a
+scenario hands the client, such as the tool calls to make.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import sys
-from typing import Any, Dict
+from typing import Any, Dict, List
 
 import mcpstream
 
 CLIENT_INFO = {"name": "mcpstream-conformance", "version": mcpstream.__version__}
+MODERN = "2026-07-28"
+
+JSONDict = Dict[str, Any]
+
+
+def context() -> JSONDict:
+    text = os.environ.get("MCP_CONFORMANCE_CONTEXT")
+    return {} if not text else dict(json.loads(text))
+
+
+def check_era(client: mcpstream.Client) -> None:
+    """When the suite says which revision its server speaks, auto must have found that era."""
+    version = os.environ.get("MCP_CONFORMANCE_PROTOCOL_VERSION")
+    if not version:
+        return
+    expected = "modern" if version >= MODERN else "legacy"
+    assert client.era == expected, f"server speaks {version}, client chose era {client.era!r}"
+    if expected == "modern":
+        assert client.protocol_version == version, client.protocol_version
+
+
+def text_of(result: JSONDict) -> str:
+    assert not result.get("isError"), result
+    return "".join(block.get("text", "") for block in result.get("content", []))
+
+
+def form_answer(params: JSONDict) -> JSONDict:
+    """What a user filling in an elicitation form gives back: a value for every field."""
+    if params.get("mode") == "url":
+        return {"action": "accept"}
+    content: JSONDict = {}
+    for name, field in params.get("requestedSchema", {}).get("properties", {}).items():
+        if "default" in field:
+            content[name] = field["default"]
+        elif field.get("enum"):
+            content[name] = field["enum"][0]
+        elif field.get("type") == "boolean":
+            content[name] = True
+        elif field.get("type") in ("integer", "number"):
+            content[name] = field.get("minimum", 1)
+        else:
+            content[name] = "yes"
+    return {"action": "accept", "content": content}
+
+
+def sample_arguments(tool: JSONDict) -> JSONDict:
+    """Arguments an agent would fill in from a tool's input schema: each required property."""
+    schema = tool.get("inputSchema", {})
+    samples = {"string": "us-west1", "integer": 1, "number": 1.5, "boolean": True}
+    properties = schema.get("properties", {})
+    return {name: samples.get(properties.get(name, {}).get("type"), "x") for name in schema.get("required", [])}
 
 
 def initialize(url: str) -> None:
     with mcpstream.Client(url, client_info=CLIENT_INFO) as client:
+        check_era(client)
         client.list_tools()
 
 
 def tools_call(url: str) -> None:
     with mcpstream.Client(url, client_info=CLIENT_INFO) as client:
+        check_era(client)
         names = [tool["name"] for tool in client.list_tools()["tools"]]
         assert "add_numbers" in names, names
         result = client.call_tool("add_numbers", {"a": 5, "b": 3})
@@ -50,11 +111,119 @@ def elicitation_defaults(url: str) -> None:
         assert not result.get("isError"), result
 
 
+def request_metadata(url: str) -> None:
+    # An agent that can answer elicitation, sampling and roots, so all three capabilities go
+    # in every request's _meta. The server turns down the first request (whatever it is)
+    # with -32022 naming 2026-07-28; the client must send it again at that version.
+    def sample(params: JSONDict) -> JSONDict:
+        return {"role": "assistant", "content": {"type": "text", "text": "ok"}, "model": "stand-in"}
+
+    def roots(params: JSONDict) -> JSONDict:
+        return {"roots": [{"uri": "file:///workspace", "name": "workspace"}]}
+
+    with mcpstream.Client(
+        url, client_info=CLIENT_INFO, on_elicitation=form_answer, on_sampling=sample, on_roots=roots
+    ) as client:
+        check_era(client)
+        discovered = client.discover_result
+        assert discovered is not None and MODERN in discovered.get("supportedVersions", []), discovered
+        client.list_tools()
+
+
+def mrtr_request_state(url: str) -> None:
+    # Multi round-trip requests (SEP-2322): each tool answers input_required with an
+    # elicitation; the client asks the user (form_answer), then retries the call with the
+    # answers and the server's requestState. While the user is answering the first question,
+    # the agent makes an unrelated call, which must carry none of that round's state.
+    asked: List[str] = []
+    client: mcpstream.Client
+
+    def on_elicitation(params: JSONDict) -> JSONDict:
+        asked.append(params.get("message", ""))
+        if len(asked) == 1:
+            assert text_of(client.call_tool("test_mrtr_unrelated", {})) == "unrelated-ok"
+        return form_answer(params)
+
+    with mcpstream.Client(url, client_info=CLIENT_INFO, on_elicitation=on_elicitation) as client:
+        check_era(client)
+        names = {tool["name"] for tool in client.list_tools()["tools"]}
+        assert {"test_mrtr_echo_state", "test_mrtr_no_state", "test_mrtr_no_result_type"} <= names, names
+        assert text_of(client.call_tool("test_mrtr_echo_state", {})) == "echo-state-ok"
+        assert text_of(client.call_tool("test_mrtr_no_state", {})) == "no-state-ok"
+        # No resultType in this result: it is complete (a legacy-shaped result), not a question.
+        assert text_of(client.call_tool("test_mrtr_no_result_type", {})) == "no-result-type-test-ok"
+        assert len(asked) == 2, asked
+
+
+def standard_headers(url: str) -> None:
+    # Everything a client can ask of a server with tools, resources and prompts; each POST
+    # carries Mcp-Method, and calls, reads and gets carry Mcp-Name.
+    with mcpstream.Client(url, client_info=CLIENT_INFO) as client:
+        check_era(client)
+        for tool in client.list_tools()["tools"]:
+            text_of(client.call_tool(tool["name"], sample_arguments(tool)))
+        for resource in client.list_resources()["resources"]:
+            client.read_resource(resource["uri"])
+        for prompt in client.list_prompts()["prompts"]:
+            client.get_prompt(prompt["name"])
+
+
+def custom_headers(url: str) -> None:
+    # The calls the scenario hands over, made exactly as given: the client mirrors the
+    # arguments its tool schemas annotate with x-mcp-header into Mcp-Param-* headers.
+    calls = context()["toolCalls"]
+    with mcpstream.Client(url, client_info=CLIENT_INFO) as client:
+        check_era(client)
+        names = {tool["name"] for tool in client.list_tools()["tools"]}
+        for call in calls:
+            assert call["name"] in names, (call["name"], names)
+            text_of(client.call_tool(call["name"], call["arguments"]))
+
+
+def invalid_tool_headers(url: str) -> None:
+    # An agent uses every tool the client offers it. Tools whose x-mcp-header annotations are
+    # invalid must not be among them (the client drops them from tools/list).
+    with mcpstream.Client(url, client_info=CLIENT_INFO) as client:
+        check_era(client)
+        tools = client.list_tools()["tools"]
+        for tool in tools:
+            text_of(client.call_tool(tool["name"], sample_arguments(tool)))
+        assert [tool["name"] for tool in tools] == ["valid_tool"], [tool["name"] for tool in tools]
+
+
+def schema_ref_no_deref(url: str) -> None:
+    # A tool schema with a $ref to a network URL: listing tools must not fetch it, and the
+    # schema reaches the caller as the server wrote it.
+    with mcpstream.Client(url, client_info=CLIENT_INFO) as client:
+        check_era(client)
+        tools = {tool["name"]: tool for tool in client.list_tools()["tools"]}
+        schema = tools["lookup_user"]["inputSchema"]
+        assert schema["properties"]["profile"]["$ref"].startswith("http://"), schema
+        assert schema["properties"]["id"] == {"$ref": "#/$defs/userId"}, schema
+
+
+def schema_preservation(url: str) -> None:
+    # A JSON Schema 2020-12 input schema goes back to the server verbatim (json_schema_echo):
+    # the client must not have dropped or changed any keyword on the way in.
+    with mcpstream.Client(url, client_info=CLIENT_INFO) as client:
+        check_era(client)
+        tools = {tool["name"]: tool for tool in client.list_tools()["tools"]}
+        schema = tools["json_schema_2020_12_tool"]["inputSchema"]
+        text_of(client.call_tool("json_schema_echo", {"schema": schema}))
+
+
 SCENARIOS = {
     "initialize": initialize,
     "tools_call": tools_call,
     "sse-retry": sse_retry,
     "elicitation-sep1034-client-defaults": elicitation_defaults,
+    "request-metadata": request_metadata,
+    "sep-2322-client-request-state": mrtr_request_state,
+    "http-standard-headers": standard_headers,
+    "http-custom-headers": custom_headers,
+    "http-invalid-tool-headers": invalid_tool_headers,
+    "json-schema-ref-no-deref": schema_ref_no_deref,
+    "json-schema-2020-12-preservation": schema_preservation,
 }
 
 

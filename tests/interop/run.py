@@ -94,7 +94,11 @@ def header_rows(log: List[Dict[str, Any]], stateless: bool) -> Tuple[List[Tuple[
     for r in inits:
         if "mcp-session-id" in r["headers"]:
             problems.append("an initialize request carried a session id")
-    later = [r for r in log if r["rpc_method"] != "initialize"]
+    # The era probe comes before any session, and a modern era client has none.
+    probes = [r for r in log if r["rpc_method"] == "server/discover"]
+    if any("mcp-session-id" in r["headers"] for r in probes):
+        problems.append("a server/discover probe carried a session id")
+    later = [r for r in log if r["rpc_method"] not in ("initialize", "server/discover")]
     for r in later:
         what = f"{r['method']} {r['rpc_method'] or ''}".strip()
         version = r["headers"].get("mcp-protocol-version")
@@ -148,6 +152,10 @@ DECISIONS = """\
   end the session (`404` afterwards).
 - **The Python SDK's `202` to a notification carries `Content-Type: application/json` and an
   empty body.** A `202` to a notification is accepted whatever its content type or body.
+- **The Python SDK 2.3 and rmcp 3.9 answer `server/discover` with 2026-07-28** (dual-era), so
+  a client with no era option speaks the modern era to them, without a session; the TypeScript
+  SDK and server-everything refuse the probe and get `initialize`. The session lifecycle rows
+  pin `era="legacy"` so that every peer shows its session era.
 - **Stateless servers** (Python SDK stateless, rmcp stateless JSON) assign no session: nothing
   is sent for `close()` (`no_session`) and no request carries a session id.
 """
@@ -161,6 +169,7 @@ def write_doc(path: Path, table: List[Tuple[str, str, str, str]]) -> bool:
         "Written by `tests/interop/run.py` (run by `make test`) from what happened in the run; do",
         "not edit by hand. Each peer ran on 127.0.0.1 behind a recording proxy; the Python and Ruby",
         "columns are the same scenario through each package (`tests/interop/scenario.py`, `.rb`):",
+        'the era a client with no era option picks, then in the session era (`era="legacy"`):',
         "connect, list and call a tool, close, reuse the closed session's id (plainly, then with",
         '`on_session_expired="retry"`), connect again. The "received" rows are what the peer got,',
         "read off the proxy. The official conformance suite's client scenarios run in the same",

@@ -2,8 +2,10 @@
 
 Usage: python scenario.py URL TOOL ARGS_JSON EXPECTED_TEXT [--stateless]
 
-connect -> session id and version -> list and call a tool -> close -> the closed session's id
-is refused -> a client with on_session_expired="retry" recovers from it -> a new connect works.
+which era a client with no era option picks -> then, in the session era whatever the peer
+prefers: connect -> session id and version -> list and call a tool -> close -> the closed
+session's id is refused -> a client with on_session_expired="retry" recovers from it -> a new
+connect works.
 Prints {"rows": [[behaviour, result], ...]} as JSON; exits 1 (reason on stderr) on the first
 outcome that is not what a user relies on.
 """
@@ -30,7 +32,13 @@ def check(condition: bool, message: str) -> None:
 
 def run(url: str, tool: str, args: Dict[str, Any], expected: str, stateless: bool) -> List[Row]:
     rows: List[Row] = []
-    client = mcpstream.Client(url, timeout=10)
+    chooser = mcpstream.Client(url, timeout=10)
+    chooser.connect()
+    rows.append(("connect, era auto: era (version)", f"{chooser.era} ({chooser.protocol_version})"))
+    chooser.close()
+
+    # Dual-era peers would otherwise be spoken to in the modern era, which has no session.
+    client = mcpstream.Client(url, timeout=10, era="legacy")
     client.connect()
     sid, version = client.session_id, client.protocol_version
     check((sid is None) == stateless, f"session id {sid!r} for a {'stateless' if stateless else 'stateful'} server")
@@ -69,7 +77,7 @@ def run(url: str, tool: str, args: Dict[str, Any], expected: str, stateless: boo
         healing.close()
         rows.append(('the same, with on_session_expired="retry"', "recovered in a new session"))
 
-    again = mcpstream.Client(url, timeout=10)
+    again = mcpstream.Client(url, timeout=10, era="legacy")
     again.connect()
     check(again.session_id is None or again.session_id != sid, "the new session reused the old id")
     check(expected in text_of(again.call_tool(tool, args)), "call in the new session failed")

@@ -20,7 +20,13 @@ class ScenarioFailed < StandardError; end
 
 def run(url, tool, args, expected, stateless)
   rows = []
-  client = MCPStream::Client.new(url, timeout: 10)
+  chooser = MCPStream::Client.new(url, timeout: 10)
+  chooser.connect
+  rows << ["connect, era auto: era (version)", "#{chooser.era} (#{chooser.protocol_version})"]
+  chooser.close
+
+  # Dual-era peers would otherwise be spoken to in the modern era, which has no session.
+  client = MCPStream::Client.new(url, timeout: 10, era: :legacy)
   client.connect
   sid = client.session_id
   version = client.protocol_version
@@ -62,7 +68,7 @@ def run(url, tool, args, expected, stateless)
     rows << ["the same, with on_session_expired=\"retry\"", "recovered in a new session"]
   end
 
-  again = MCPStream::Client.new(url, timeout: 10)
+  again = MCPStream::Client.new(url, timeout: 10, era: :legacy)
   again.connect
   check(again.session_id.nil? || again.session_id != sid, "the new session reused the old id")
   check(text_of(again.call_tool(tool, args)).include?(expected), "call in the new session failed")

@@ -10,7 +10,7 @@ import atexit
 
 from mcpstream import _native
 from mcpstream._client import AsyncClient, Client
-from mcpstream._native import DEFAULT_MAX_RESPONSE_BYTES, __version__
+from mcpstream._native import DEFAULT_MAX_RESPONSE_BYTES, __version__, forget_verdict
 from mcpstream.errors import (
     HTTPError,
     MCPError,
@@ -36,4 +36,5 @@ __all__ = [
     "TimeoutError",
     "TransportError",
     "__version__",
+    "forget_verdict",
 ]

@@ -34,7 +34,15 @@ class _Base:
     ``max_request_time`` 600 s however often progress resets the timeout,
     ``max_response_bytes`` 16 MiB for a JSON body or one SSE event, ``on_session_expired``
     ``"raise"``, ``standalone_stream`` on, and ``standalone_open_timeout`` 1 s: how long
-    ``connect()`` waits for the server to answer the standalone GET stream."""
+    ``connect()`` waits for the server to answer the standalone GET stream.
+
+    The protocol era: ``era`` ``"auto"`` (default) asks the server with ``server/discover``
+    and falls back to the session era's ``initialize``; ``"legacy"`` only initializes;
+    ``"modern"`` or a modern version (``"2026-07-28"``) requires the modern era, with no
+    fallback. ``prior`` is a :attr:`verdict` saved from an earlier client: ``connect()`` trusts
+    it and sends no probe. ``probe_timeout`` (10 s, never more than ``timeout``) bounds the
+    probe, and ``max_input_rounds`` (10) the rounds a modern call may ask for input, which
+    ``on_elicitation``, ``on_sampling`` and ``on_roots`` answer from inside the call."""
 
     def __init__(
         self,
@@ -55,6 +63,10 @@ class _Base:
         on_session_change: Optional[_hooks.SessionChangeHandler] = None,
         standalone_stream: Optional[bool] = None,
         standalone_open_timeout: Optional[float] = None,
+        era: Optional[str] = None,
+        prior: Optional[Mapping[str, Any]] = None,
+        probe_timeout: Optional[float] = None,
+        max_input_rounds: Optional[int] = None,
     ) -> None:
         self._loop: Optional[asyncio.AbstractEventLoop] = None
         settings = {
@@ -68,6 +80,10 @@ class _Base:
             "on_session_expired": on_session_expired,
             "standalone_stream": standalone_stream,
             "standalone_open_timeout": standalone_open_timeout,
+            "era": era,
+            "prior": None if prior is None else dict(prior),
+            "probe_timeout": probe_timeout,
+            "max_input_rounds": max_input_rounds,
         }
         get_loop = self._event_loop
         self._native = NativeClient(
@@ -104,16 +120,41 @@ class _Base:
 
     @property
     def server_info(self) -> Optional[JSONDict]:
-        """The server's ``serverInfo`` from the current session's InitializeResult."""
+        """The server's ``serverInfo``, from its InitializeResult or DiscoverResult."""
         return _optional(self._native.server_info)
 
     @property
     def server_capabilities(self) -> Optional[JSONDict]:
-        """The server's ``capabilities`` from the current session's InitializeResult."""
+        """The server's ``capabilities``, from its InitializeResult or DiscoverResult."""
         return _optional(self._native.server_capabilities)
 
+    @property
+    def era(self) -> Optional[str]:
+        """The protocol era ``connect()`` settled on: ``"legacy"`` (the session era,
+        ``initialize``) or ``"modern"`` (2026-07-28, no session); ``None`` when not connected."""
+        return self._native.era
+
+    @property
+    def verdict(self) -> Optional[JSONDict]:
+        """What ``connect()`` learnt about the server's era: ``{"era": "legacy"}`` or
+        ``{"era": "modern", "version": ..., "discover": {...}}``. Plain JSON: save it and pass it
+        as ``prior=`` to a later client (another run, say) so it connects without a probe."""
+        return _optional(self._native.verdict)
+
+    @property
+    def instructions(self) -> Optional[str]:
+        """The server's ``instructions``, if it gave any."""
+        return self._native.instructions
+
+    @property
+    def discover_result(self) -> Optional[JSONDict]:
+        """The server's description in the shape of a DiscoverResult in either era:
+        ``supportedVersions``, ``capabilities``, ``serverInfo`` and ``instructions`` if given
+        (in the session era, built from the InitializeResult with the negotiated version)."""
+        return _optional(self._native.discover_result)
+
     def __repr__(self) -> str:
-        state = "connected" if self.protocol_version else "not connected"
+        state = f"connected ({self.era})" if self.era else "not connected"
         return f"<{type(self).__name__} {self.url} {state}>"
 
 
@@ -128,7 +169,9 @@ class Client(_Base):
     """
 
     def connect(self) -> JSONDict:
-        """Runs the ``initialize`` handshake and returns the server's InitializeResult."""
+        """Connects in the era ``era`` asks for and returns the server's InitializeResult
+        (session era) or DiscoverResult (modern era). A session this client holds is closed
+        first."""
         return _result(self._native.call(_op("connect")))
 
     def request(
@@ -144,11 +187,12 @@ class Client(_Base):
         return _result(self._native.call(op, self._progress(on_progress)))
 
     def notify(self, method: str, params: Optional[Mapping[str, Any]] = None) -> None:
-        """Sends a JSON-RPC notification."""
+        """Sends a JSON-RPC notification. The modern era has none over HTTP: ``ValueError``."""
         self._native.call(_op("notify", method=method, params=params))
 
     def ping(self) -> None:
-        """Sends ``ping``; raises if the server does not answer."""
+        """Sends ``ping`` (``server/discover`` in the modern era, which has no ``ping``);
+        raises if the server does not answer."""
         self._native.call(_op("ping"))
 
     def list_tools(self) -> JSONDict:
@@ -186,13 +230,14 @@ class Client(_Base):
 
     def set_logging_level(self, level: str) -> None:
         """Asks the server to send log messages (``on_notification`` gets them) of ``level``
-        and above: debug, info, notice, warning, error, critical, alert or emergency."""
+        and above: debug, info, notice, warning, error, critical, alert or emergency. In the
+        modern era nothing is sent: every later request carries the level."""
         self._native.call(_op("set_logging_level", level=level))
 
     def close(self) -> str:
         """Ends the session (HTTP DELETE). Local state is cleared whatever happens. Returns
         ``"terminated"``, ``"not_supported"`` (405), ``"already_gone"`` (404),
-        ``"no_session"`` or ``"failed"``."""
+        ``"no_session"`` (also in the modern era, which has no session) or ``"failed"``."""
         outcome: str = json.loads(self._native.call(_op("close")))
         return outcome
 
@@ -224,7 +269,8 @@ class AsyncClient(_Base):
     """
 
     async def connect(self) -> JSONDict:
-        """Runs the ``initialize`` handshake and returns the server's InitializeResult."""
+        """Connects and returns the server's InitializeResult or DiscoverResult; see
+        :meth:`Client.connect`."""
         # Async handlers run on the loop that connected.
         self._loop = asyncio.get_running_loop()
         return _result(await self._native.call_async(_op("connect")))

@@ -1,4 +1,8 @@
-"""``mcpstream`` command line: ``tools URL``, ``call URL TOOL [JSON]``, ``ping URL``."""
+"""``mcpstream`` command line: ``tools URL``, ``call URL TOOL [JSON]``, ``ping URL``.
+
+Results go to stdout as JSON, and nothing else does, so the output can be piped. The era and
+protocol version the connection used go to stderr as one line, and so does a failure (with
+the era when it was known), which exits 1."""
 
 from __future__ import annotations
 
@@ -39,6 +43,12 @@ def _parser() -> argparse.ArgumentParser:
         "-H", "--header", action="append", default=[], metavar="'Name: value'", help="extra HTTP header (repeatable)"
     )
     common.add_argument("--timeout", type=float, default=30.0, help="seconds per request (default 30)")
+    common.add_argument(
+        "--era",
+        metavar="auto|legacy|modern|VERSION",
+        help="protocol era: probe and fall back (auto, the default), session era only (legacy), "
+        "or the modern era at its newest or a given version (modern, 2026-07-28), without fallback",
+    )
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("tools", parents=[common], help="list the server's tools")
     call = commands.add_parser("call", parents=[common], help="call a tool")
@@ -50,10 +60,13 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: Optional[List[str]] = None) -> int:
     args = _parser().parse_args(argv)
+    # Read while connected: close() forgets it.
+    connection: Optional[str] = None
     try:
         headers = _headers(args.header)
         arguments = _arguments(args.arguments) if args.command == "call" else {}
-        with Client(args.url, headers=headers, timeout=args.timeout) as client:
+        with Client(args.url, headers=headers, timeout=args.timeout, era=args.era) as client:
+            connection = f"era {client.era}, protocol {client.protocol_version}"
             if args.command == "tools":
                 result: object = client.list_tools()
             elif args.command == "call":
@@ -62,11 +75,13 @@ def main(argv: Optional[List[str]] = None) -> int:
                 client.ping()
                 result = {"ok": True}
     except (MCPError, ValueError) as e:
-        print(f"mcpstream: {type(e).__name__}: {e}", file=sys.stderr)
+        known = f" ({connection})" if connection else ""
+        print(f"mcpstream: {type(e).__name__}: {e}{known}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("mcpstream: interrupted", file=sys.stderr)
         return 130
     json.dump(result, sys.stdout, indent=2)
     sys.stdout.write("\n")
+    print(f"mcpstream: {connection}", file=sys.stderr)
     return 0

@@ -13,6 +13,14 @@ module MCPStream
   # progress resets the timeout, max_response_bytes 16 MiB for a JSON body or one SSE event,
   # on_session_expired :raise, standalone_stream on, and standalone_open_timeout 1 s (how long
   # #connect waits for the server to answer the standalone GET stream).
+  #
+  # The protocol era: era :auto (the default) asks the server with server/discover and falls
+  # back to the session era's initialize; :legacy only initializes; :modern or a modern
+  # version ("2026-07-28") requires the modern era, with no fallback. prior is a #verdict saved
+  # from an earlier client: #connect trusts it and sends no probe. probe_timeout (10 s, never
+  # more than timeout) bounds the probe, and max_input_rounds (10) the rounds a modern call may
+  # ask for input, which the on_elicitation, on_sampling and on_roots blocks answer from
+  # inside the call.
   class Client
     # Connects, yields the client, and always closes the session.
     def self.open(url, **options)
@@ -25,14 +33,15 @@ module MCPStream
 
     def initialize(url, headers: nil, timeout: nil, connect_timeout: nil, close_timeout: nil, max_request_time: nil,
                    max_response_bytes: nil, client_info: nil, on_session_expired: nil, standalone_stream: nil,
-                   standalone_open_timeout: nil)
+                   standalone_open_timeout: nil, era: nil, prior: nil, probe_timeout: nil, max_input_rounds: nil)
       @url = url.to_s
       settings = {
         headers: headers&.to_h { |name, value| [name.to_s, value.to_s] },
         timeout: timeout, connect_timeout: connect_timeout, close_timeout: close_timeout,
         max_request_time: max_request_time, max_response_bytes: max_response_bytes, client_info: client_info,
         on_session_expired: on_session_expired&.to_s, standalone_stream: standalone_stream,
-        standalone_open_timeout: standalone_open_timeout
+        standalone_open_timeout: standalone_open_timeout, era: era&.to_s, prior: prior,
+        probe_timeout: probe_timeout, max_input_rounds: max_input_rounds
       }
       @options = JSON.generate(settings.compact)
       @handlers = {}
@@ -56,10 +65,23 @@ module MCPStream
 
     def session_id = native.session_id
     def protocol_version = native.protocol_version
+    # From the server's InitializeResult or DiscoverResult.
     def server_info = parse_optional(native.server_info)
     def server_capabilities = parse_optional(native.server_capabilities)
+    # The era #connect settled on: :legacy (the session era) or :modern (2026-07-28, no
+    # session); nil when not connected.
+    def era = native.era&.to_sym
+    # What #connect learnt about the server's era, as JSON-ready Hash: {"era" => "legacy"} or
+    # {"era" => "modern", "version" => ..., "discover" => {...}}. Save it and pass it as prior:
+    # to a later client (another run, say) so it connects without a probe.
+    def verdict = parse_optional(native.verdict)
+    def instructions = native.instructions
+    # The server's description shaped as a DiscoverResult in either era (in the session era
+    # built from the InitializeResult, with the negotiated version).
+    def discover_result = parse_optional(native.discover_result)
 
-    # Runs the initialize handshake; returns the server's InitializeResult as a Hash.
+    # Connects in the era asked for; returns the server's InitializeResult (session era) or
+    # DiscoverResult (modern era) as a Hash.
     def connect
       start_dispatcher unless @handlers.empty?
       run(op(:connect))
@@ -70,10 +92,12 @@ module MCPStream
       run(op(:request, method: method.to_s, params: params, timeout: timeout), &on_progress)
     end
 
+    # The modern era has no notifications over HTTP: ArgumentError there.
     def notify(method, params = nil)
       run(op(:notify, method: method.to_s, params: params))
     end
 
+    # server/discover in the modern era, which has no ping.
     def ping = run(op(:ping))
 
     # All tools, following nextCursor: {"tools" => [...]}.
@@ -91,11 +115,13 @@ module MCPStream
     def get_prompt(name, arguments = {}) = run(op(:get_prompt, name: name.to_s, arguments: arguments))
 
     # Asks the server for log messages (on_notification gets them) of level and above: debug,
-    # info, notice, warning, error, critical, alert or emergency.
+    # info, notice, warning, error, critical, alert or emergency. The modern era sends nothing:
+    # every later request carries the level.
     def set_logging_level(level) = run(op(:set_logging_level, level: level.to_s))
 
     # Ends the session (DELETE); local state is cleared whatever happens. Returns :terminated,
-    # :not_supported (405), :already_gone (404), :no_session or :failed.
+    # :not_supported (405), :already_gone (404), :no_session (also in the modern era, which
+    # has no session) or :failed.
     def close
       run(op(:close)).to_sym
     ensure
@@ -110,7 +136,7 @@ module MCPStream
       run(op(:resume, session_id: session_id.to_s, protocol_version: protocol_version.to_s))
     end
 
-    def inspect = "#<#{self.class} #{protocol_version ? "connected" : "not connected"}>"
+    def inspect = "#<#{self.class} #{era ? "connected (#{era})" : "not connected"}>"
 
     private
 
@@ -123,7 +149,9 @@ module MCPStream
 
     def register(kind, block)
       raise ArgumentError, "on_#{kind} needs a block" unless block
-      raise ArgumentError, "register handlers before the first call" if @native&.session_id || @dispatcher
+      # Not the session id: a stateless server and the modern era have none, yet rebuilding
+      # the native client would drop the connection.
+      raise ArgumentError, "register handlers before the first call" if @native&.protocol_version || @dispatcher
 
       @handlers[kind] = block
       @native = nil # rebuilt with this handler on the next call
