@@ -174,6 +174,33 @@ impl Client {
         blocking!(self, |c| c.set_logging_level(&level))
     }
 
+    pub fn list_tools_with(&self, opts: RequestOptions) -> Result<Value> {
+        blocking!(self, |c| c.list_tools_with(opts))
+    }
+
+    pub fn list_resources_with(&self, opts: RequestOptions) -> Result<Value> {
+        blocking!(self, |c| c.list_resources_with(opts))
+    }
+
+    pub fn read_resource_with(&self, uri: &str, opts: RequestOptions) -> Result<Value> {
+        let uri = uri.to_owned();
+        blocking!(self, |c| c.read_resource_with(&uri, opts))
+    }
+
+    pub fn list_prompts_with(&self, opts: RequestOptions) -> Result<Value> {
+        blocking!(self, |c| c.list_prompts_with(opts))
+    }
+
+    pub fn get_prompt_with(
+        &self,
+        name: &str,
+        arguments: Option<Value>,
+        opts: RequestOptions,
+    ) -> Result<Value> {
+        let name = name.to_owned();
+        blocking!(self, |c| c.get_prompt_with(&name, arguments, opts))
+    }
+
     pub fn clear_cache(&self) {
         self.inner.clear_cache()
     }

@@ -383,7 +383,13 @@ impl Client {
     /// All tools, following `nextCursor` to the last page: `{"tools": [...]}`. In the modern
     /// era, tools whose `x-mcp-header` annotations are invalid are left out (and logged).
     pub async fn list_tools(&self) -> Result<Value> {
-        let mut listed = self.list_all("tools/list", "tools").await?;
+        self.list_tools_with(RequestOptions::default()).await
+    }
+
+    /// [`Client::list_tools`] with per-request options (timeout, `bypass_cache`, `log_level`)
+    /// applied to each page.
+    pub async fn list_tools_with(&self, opts: RequestOptions) -> Result<Value> {
+        let mut listed = self.list_all("tools/list", "tools", opts).await?;
         if self.era() == Some(Era::Modern) {
             let tools = match listed.get_mut("tools").map(Value::take) {
                 Some(Value::Array(tools)) => tools,
@@ -415,25 +421,48 @@ impl Client {
 
     /// All resources, following `nextCursor`: `{"resources": [...]}`.
     pub async fn list_resources(&self) -> Result<Value> {
-        self.list_all("resources/list", "resources").await
+        self.list_resources_with(RequestOptions::default()).await
+    }
+
+    pub async fn list_resources_with(&self, opts: RequestOptions) -> Result<Value> {
+        self.list_all("resources/list", "resources", opts).await
     }
 
     pub async fn read_resource(&self, uri: &str) -> Result<Value> {
-        self.request("resources/read", Some(json!({"uri": uri})))
+        self.read_resource_with(uri, RequestOptions::default())
+            .await
+    }
+
+    pub async fn read_resource_with(&self, uri: &str, opts: RequestOptions) -> Result<Value> {
+        self.request_with("resources/read", Some(json!({"uri": uri})), opts)
             .await
     }
 
     /// All prompts, following `nextCursor`: `{"prompts": [...]}`.
     pub async fn list_prompts(&self) -> Result<Value> {
-        self.list_all("prompts/list", "prompts").await
+        self.list_prompts_with(RequestOptions::default()).await
+    }
+
+    pub async fn list_prompts_with(&self, opts: RequestOptions) -> Result<Value> {
+        self.list_all("prompts/list", "prompts", opts).await
     }
 
     pub async fn get_prompt(&self, name: &str, arguments: Option<Value>) -> Result<Value> {
+        self.get_prompt_with(name, arguments, RequestOptions::default())
+            .await
+    }
+
+    pub async fn get_prompt_with(
+        &self,
+        name: &str,
+        arguments: Option<Value>,
+        opts: RequestOptions,
+    ) -> Result<Value> {
         let mut params = json!({"name": name});
         if let Some(args) = arguments {
             params["arguments"] = args;
         }
-        self.request("prompts/get", Some(params)).await
+        self.request_with("prompts/get", Some(params), opts).await
     }
 
     /// Asks the server to send log messages (`notifications/message`) of `level` and above:
@@ -585,13 +614,13 @@ impl Client {
         outcome
     }
 
-    async fn list_all(&self, method: &str, key: &str) -> Result<Value> {
+    async fn list_all(&self, method: &str, key: &str, opts: RequestOptions) -> Result<Value> {
         let mut items = Vec::new();
         let mut cursor: Option<Value> = None;
         let mut seen = HashSet::new();
         for _ in 0..MAX_LIST_PAGES {
             let params = cursor.take().map(|c| json!({"cursor": c}));
-            let mut page = self.request(method, params).await?;
+            let mut page = self.request_with(method, params, opts.clone()).await?;
             match page.get_mut(key).map(Value::take) {
                 Some(Value::Array(mut batch)) => items.append(&mut batch),
                 _ => {
