@@ -45,7 +45,12 @@ impl Transport {
         for (name, value) in &options.headers {
             let name = HeaderName::from_bytes(name.as_bytes())
                 .map_err(|_| Error::invalid_argument(format!("invalid header name {name:?}")))?;
-            if name == SESSION_ID_HEADER || name == PROTOCOL_VERSION_HEADER {
+            let managed = name == SESSION_ID_HEADER
+                || name == PROTOCOL_VERSION_HEADER
+                || name == "mcp-method"
+                || name == "mcp-name"
+                || name.as_str().starts_with("mcp-param-");
+            if managed {
                 return Err(Error::invalid_argument(format!(
                     "{name} is managed by the client; it cannot be set as an extra header"
                 )));

@@ -427,3 +427,20 @@ async fn results_without_cache_hints_are_kept_whole_and_not_reused() {
     client.list_tools().await.unwrap();
     assert_eq!(posts(&server, "tools/list").len(), 2);
 }
+
+#[test]
+fn headers_the_client_manages_cannot_be_set_by_hand() {
+    for name in [
+        "MCP-Session-Id",
+        "MCP-Protocol-Version",
+        "Mcp-Method",
+        "Mcp-Name",
+        "Mcp-Param-Region",
+    ] {
+        let opts = modern_options().header(name, "x");
+        let err = Client::with_options("http://127.0.0.1:1/mcp", opts).unwrap_err();
+        assert!(matches!(err, Error::InvalidArgument { .. }), "{name}");
+    }
+    let opts = modern_options().header("Authorization", "Bearer t");
+    assert!(Client::with_options("http://127.0.0.1:1/mcp", opts).is_ok());
+}
