@@ -12,7 +12,7 @@ use crate::request::OnBreak;
 use crate::session::{self, Session, SessionState, LATEST_PROTOCOL_VERSION, SESSION_ID_HEADER};
 use crate::standalone;
 use crate::stream::{MessageStream, Next};
-use crate::tool_headers::{self, ToolHeaders};
+use crate::tool_headers::ToolHeaders;
 use crate::transport::{Reply, Transport};
 use bytes::Bytes;
 use serde_json::{json, Value};
@@ -361,11 +361,6 @@ impl Client {
     /// Sends a notification; succeeds when the server accepts it (any 2xx). The modern era
     /// has no client notifications over HTTP: there it is an `InvalidArgument` error.
     pub async fn notify(&self, method: &str, params: Option<Value>) -> Result<()> {
-        if self.era() == Some(Era::Modern) {
-            return Err(Error::invalid_argument(format!(
-                "cannot send {method}: the modern era (2026-07-28) has no client notifications over HTTP"
-            )));
-        }
         let body = Bytes::from(jsonrpc::notification_body(method, params));
         self.post_message(body).await
     }
@@ -373,11 +368,7 @@ impl Client {
     /// Checks the server answers. The modern era removed `ping`; there `server/discover`,
     /// which every modern server answers cheaply, stands in for it.
     pub async fn ping(&self) -> Result<()> {
-        let method = match self.era() {
-            Some(Era::Modern) => "server/discover",
-            _ => "ping",
-        };
-        self.request(method, None).await.map(drop)
+        self.request("ping", None).await.map(drop)
     }
 
     /// All tools, following `nextCursor` to the last page: `{"tools": [...]}`. In the modern
@@ -389,17 +380,7 @@ impl Client {
     /// [`Client::list_tools`] with per-request options (timeout, `bypass_cache`, `log_level`)
     /// applied to each page.
     pub async fn list_tools_with(&self, opts: RequestOptions) -> Result<Value> {
-        let mut listed = self.list_all("tools/list", "tools", opts).await?;
-        if self.era() == Some(Era::Modern) {
-            let tools = match listed.get_mut("tools").map(Value::take) {
-                Some(Value::Array(tools)) => tools,
-                _ => Vec::new(),
-            };
-            let mut table = HashMap::new();
-            listed["tools"] = Value::Array(tool_headers::sort_tools(tools, &mut table));
-            *lock(&self.inner.tools) = Some(table);
-        }
-        Ok(listed)
+        self.list_all("tools/list", "tools", opts).await
     }
 
     /// Calls a tool. A tool's own failure is a normal result with `isError: true`, not an `Err`.
@@ -470,26 +451,6 @@ impl Client {
     /// no `logging/setLevel`: there every later request carries the level in its `_meta`, and
     /// messages arrive on that request's stream.
     pub async fn set_logging_level(&self, level: &str) -> Result<()> {
-        if self.era() == Some(Era::Modern) {
-            const LEVELS: &[&str] = &[
-                "debug",
-                "info",
-                "notice",
-                "warning",
-                "error",
-                "critical",
-                "alert",
-                "emergency",
-            ];
-            if !LEVELS.contains(&level) {
-                return Err(Error::invalid_argument(format!(
-                    "log level must be one of {}, not {level:?}",
-                    LEVELS.join(", ")
-                )));
-            }
-            *lock(&self.inner.log_level) = Some(level.to_owned());
-            return Ok(());
-        }
         let params = json!({ "level": level });
         self.request("logging/setLevel", Some(params))
             .await
@@ -605,6 +566,11 @@ impl Client {
 
     pub(crate) async fn post_message(&self, body: Bytes) -> Result<()> {
         let session = self.session();
+        if session.as_ref().is_some_and(|s| !s.takes_client_messages()) {
+            return Err(Error::invalid_argument(
+                "the modern era (2026-07-28) has no client notifications or responses over HTTP",
+            ));
+        }
         let limit = self.inner.options.timeout;
         let transport = &self.inner.transport;
         let outcome = within(limit, transport.post_message(body, session.as_deref())).await;

@@ -49,6 +49,11 @@ impl Session {
     pub(crate) fn takes_server_requests(&self) -> bool {
         self.era == Era::Legacy
     }
+
+    /// Notifications and responses may be POSTed (the modern era defines none over HTTP).
+    pub(crate) fn takes_client_messages(&self) -> bool {
+        self.era == Era::Legacy
+    }
 }
 
 /// The one place a client's session lives, shared by every task using the client.

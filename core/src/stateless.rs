@@ -15,11 +15,69 @@ use crate::request::with_progress_token;
 use crate::session::Session;
 use crate::tool_headers::{self, ToolHeaders};
 use bytes::Bytes;
-use serde_json::{Map, Value};
+use serde_json::{json, Map, Value};
 use std::sync::Arc;
 
+/// Log levels (RFC 5424 names) a request may ask for in `_meta`.
+const LOG_LEVELS: &[&str] = &[
+    "debug",
+    "info",
+    "notice",
+    "warning",
+    "error",
+    "critical",
+    "alert",
+    "emergency",
+];
+
 impl Client {
+    /// A request in the modern era. Methods the revision removed keep working where they have
+    /// a modern equivalent: `ping` becomes `server/discover`, and `logging/setLevel` becomes
+    /// the `logLevel` every later request carries.
     pub(crate) async fn send_stateless(
+        &self,
+        session: Arc<Session>,
+        method: &str,
+        params: Option<&Value>,
+        opts: &RequestOptions,
+    ) -> Result<Value> {
+        match method {
+            "ping" => {
+                Box::pin(self.send_stateless(session, "server/discover", None, opts)).await?;
+                return Ok(json!({}));
+            }
+            "logging/setLevel" => {
+                let level = params.and_then(|p| p.get("level")).and_then(Value::as_str);
+                let Some(level) = level.filter(|l| LOG_LEVELS.contains(l)) else {
+                    return Err(Error::invalid_argument(format!(
+                        "log level must be one of {}",
+                        LOG_LEVELS.join(", ")
+                    )));
+                };
+                *lock(&self.inner.log_level) = Some(level.to_owned());
+                return Ok(json!({}));
+            }
+            _ => {}
+        }
+        let mut result = self.send_modern(session, method, params, opts).await?;
+        if method == "tools/list" {
+            self.learn_tools(&mut result);
+        }
+        Ok(result)
+    }
+
+    /// Keeps what the tools' schemas say about `x-mcp-header`, and leaves out the tools whose
+    /// annotations are invalid (E5).
+    fn learn_tools(&self, page: &mut Value) {
+        let Some(Value::Array(tools)) = page.get_mut("tools").map(Value::take) else {
+            return;
+        };
+        let mut known = lock(&self.inner.tools);
+        let table = known.get_or_insert_with(Default::default);
+        page["tools"] = Value::Array(tool_headers::sort_tools(tools, table));
+    }
+
+    async fn send_modern(
         &self,
         mut session: Arc<Session>,
         method: &str,
