@@ -82,6 +82,13 @@ async fn auto_falls_back_to_a_session_with_a_legacy_server() {
     let init = client.connect().await.unwrap();
     assert_eq!(init["protocolVersion"], "2025-11-25");
     assert_eq!(client.era(), Some(Era::Legacy));
+    let described = client.discover_result().unwrap();
+    assert_eq!(
+        described["supportedVersions"],
+        serde_json::json!(["2025-11-25"])
+    );
+    assert_eq!(described["serverInfo"], init["serverInfo"]);
+    assert_eq!(described["capabilities"], init["capabilities"]);
     let session = client.session_id().expect("a session");
     client.list_tools().await.unwrap();
     assert_eq!(

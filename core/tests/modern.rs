@@ -444,3 +444,62 @@ fn headers_the_client_manages_cannot_be_set_by_hand() {
     let opts = modern_options().header("Authorization", "Bearer t");
     assert!(Client::with_options("http://127.0.0.1:1/mcp", opts).is_ok());
 }
+
+#[tokio::test]
+async fn answers_never_leak_into_other_requests() {
+    let server = server();
+    let inner: Arc<Mutex<Option<Client>>> = Arc::new(Mutex::new(None));
+    let reach = inner.clone();
+    let opts = modern_options().handlers(Handlers {
+        elicitation: Some(request_handler(move |_| {
+            let client = reach.lock().unwrap().clone().unwrap();
+            async move {
+                // An unrelated call while the user is answering.
+                client
+                    .call_tool("echo", Some(json!({"text": "meanwhile"})))
+                    .await?;
+                Ok(json!({"action": "accept", "content": {"name": "Ada"}}))
+            }
+        })),
+        ..Handlers::default()
+    });
+    let client = connected(&server, opts).await;
+    *inner.lock().unwrap() = Some(client.clone());
+    client
+        .call_tool("ask_input", Some(json!({"kind": "elicitation"})))
+        .await
+        .unwrap();
+    // A caller's stale answers are not sent either.
+    let stale = json!({"name": "echo", "arguments": {"text": "x"},
+                       "inputResponses": {"old": {}}, "requestState": "old"});
+    client.request("tools/call", Some(stale)).await.unwrap();
+    for call in posts(&server, "tools/call") {
+        let params = &call.body["params"];
+        if params["name"] == "echo" {
+            assert!(params.get("inputResponses").is_none(), "{params}");
+            assert!(params.get("requestState").is_none(), "{params}");
+        }
+    }
+    *inner.lock().unwrap() = None;
+}
+
+#[tokio::test]
+async fn a_capability_the_server_requires_is_an_rpc_error_with_its_data() {
+    let server = server();
+    let client = connected(&server, modern_options()).await;
+    match client
+        .call_tool("ask_input", Some(json!({"kind": "sampling"})))
+        .await
+        .unwrap_err()
+    {
+        Error::Rpc {
+            code: -32021,
+            data: Some(data),
+            ..
+        } => assert!(
+            data["requiredCapabilities"]["sampling"].is_object(),
+            "{data}"
+        ),
+        other => panic!("{other:?}"),
+    }
+}
