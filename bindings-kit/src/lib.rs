@@ -12,9 +12,11 @@ pub mod era;
 pub mod errors;
 pub mod operation;
 pub mod options;
+pub mod subscription;
 
 pub use answer::{handler_result, raised};
 pub use era::{verdict_json, SavedVerdict};
 pub use errors::{describe, ErrorClass, ErrorFacts, Field};
 pub use operation::Operation;
 pub use options::BindingOptions;
+pub use subscription::{event_json, ListenFilter, SharedSubscription};

@@ -20,6 +20,8 @@ pub enum Operation {
         params: Option<Map<String, Value>>,
         #[serde(default)]
         timeout: Option<f64>,
+        #[serde(default)]
+        log_level: Option<String>,
     },
     Notify {
         method: String,
@@ -27,27 +29,63 @@ pub enum Operation {
         params: Option<Map<String, Value>>,
     },
     Ping {},
-    ListTools {},
+    ListTools {
+        #[serde(default)]
+        timeout: Option<f64>,
+        #[serde(default)]
+        fresh: Option<bool>,
+        #[serde(default)]
+        log_level: Option<String>,
+    },
     CallTool {
         name: String,
         #[serde(default)]
         arguments: Option<Map<String, Value>>,
         #[serde(default)]
         timeout: Option<f64>,
+        #[serde(default)]
+        log_level: Option<String>,
     },
-    ListResources {},
+    ListResources {
+        #[serde(default)]
+        timeout: Option<f64>,
+        #[serde(default)]
+        fresh: Option<bool>,
+        #[serde(default)]
+        log_level: Option<String>,
+    },
     ReadResource {
         uri: String,
+        #[serde(default)]
+        timeout: Option<f64>,
+        #[serde(default)]
+        fresh: Option<bool>,
+        #[serde(default)]
+        log_level: Option<String>,
     },
-    ListPrompts {},
+    ListPrompts {
+        #[serde(default)]
+        timeout: Option<f64>,
+        #[serde(default)]
+        fresh: Option<bool>,
+        #[serde(default)]
+        log_level: Option<String>,
+    },
     GetPrompt {
         name: String,
         #[serde(default)]
         arguments: Option<Map<String, Value>>,
+        #[serde(default)]
+        timeout: Option<f64>,
+        #[serde(default)]
+        fresh: Option<bool>,
+        #[serde(default)]
+        log_level: Option<String>,
     },
     SetLoggingLevel {
         level: String,
     },
+    ClearCache {},
     Close {},
     /// Adopts an existing session without `initialize`; see [`Client::resume`].
     Resume {
@@ -95,12 +133,17 @@ impl Operation {
         client: Client,
         on_progress: Option<ProgressHandler>,
     ) -> Result<Value, Error> {
-        let opts = |timeout: Option<f64>| -> Result<RequestOptions, Error> {
-            Ok(RequestOptions {
+        let opts = |timeout: Option<f64>, fresh: Option<bool>, log_level: Option<String>| {
+            Ok::<_, Error>(RequestOptions {
                 timeout: seconds("timeout", timeout)?,
-                on_progress: on_progress.clone(),
+                log_level,
+                bypass_cache: fresh.unwrap_or(false),
                 ..RequestOptions::default()
             })
+        };
+        let with_progress = |mut opts: RequestOptions| {
+            opts.on_progress = on_progress.clone();
+            opts
         };
         Ok(match self {
             Self::Connect {} => client.connect().await?,
@@ -108,8 +151,9 @@ impl Operation {
                 method,
                 params,
                 timeout,
+                log_level,
             } => {
-                let opts = opts(timeout)?;
+                let opts = with_progress(opts(timeout, None, log_level)?);
                 client
                     .request_with(&method, params.map(Value::Object), opts)
                     .await?
@@ -122,27 +166,72 @@ impl Operation {
                 client.ping().await?;
                 Value::Null
             }
-            Self::ListTools {} => client.list_tools().await?,
+            Self::ListTools {
+                timeout,
+                fresh,
+                log_level,
+            } => {
+                client
+                    .list_tools_with(opts(timeout, fresh, log_level)?)
+                    .await?
+            }
             Self::CallTool {
                 name,
                 arguments,
                 timeout,
+                log_level,
             } => {
-                let opts = opts(timeout)?;
+                let opts = with_progress(opts(timeout, None, log_level)?);
                 client
                     .call_tool_with(&name, arguments.map(Value::Object), opts)
                     .await?
             }
-            Self::ListResources {} => client.list_resources().await?,
-            Self::ReadResource { uri } => client.read_resource(&uri).await?,
-            Self::ListPrompts {} => client.list_prompts().await?,
-            Self::GetPrompt { name, arguments } => {
+            Self::ListResources {
+                timeout,
+                fresh,
+                log_level,
+            } => {
                 client
-                    .get_prompt(&name, arguments.map(Value::Object))
+                    .list_resources_with(opts(timeout, fresh, log_level)?)
+                    .await?
+            }
+            Self::ReadResource {
+                uri,
+                timeout,
+                fresh,
+                log_level,
+            } => {
+                client
+                    .read_resource_with(&uri, opts(timeout, fresh, log_level)?)
+                    .await?
+            }
+            Self::ListPrompts {
+                timeout,
+                fresh,
+                log_level,
+            } => {
+                client
+                    .list_prompts_with(opts(timeout, fresh, log_level)?)
+                    .await?
+            }
+            Self::GetPrompt {
+                name,
+                arguments,
+                timeout,
+                fresh,
+                log_level,
+            } => {
+                let opts = opts(timeout, fresh, log_level)?;
+                client
+                    .get_prompt_with(&name, arguments.map(Value::Object), opts)
                     .await?
             }
             Self::SetLoggingLevel { level } => {
                 client.set_logging_level(&level).await?;
+                Value::Null
+            }
+            Self::ClearCache {} => {
+                client.clear_cache();
                 Value::Null
             }
             Self::Close {} => Value::from(client.close().await.as_str()),
@@ -167,9 +256,11 @@ const FIELD_KINDS: &[(&str, Kind)] = &[
     ("session_id", Kind::Text),
     ("protocol_version", Kind::Text),
     ("level", Kind::Text),
+    ("log_level", Kind::Text),
     ("params", Kind::Mapping),
     ("arguments", Kind::Mapping),
     ("timeout", Kind::Number),
+    ("fresh", Kind::Flag),
 ];
 
 #[derive(Clone, Copy)]
@@ -177,6 +268,7 @@ enum Kind {
     Text,
     Mapping,
     Number,
+    Flag,
 }
 
 fn check_field_types(fields: &Map<String, Value>) -> Result<(), String> {
@@ -192,6 +284,7 @@ fn check_field_types(fields: &Map<String, Value>) -> Result<(), String> {
             Kind::Text => (value.is_string(), "a string"),
             Kind::Mapping => (value.is_object(), "a mapping (dict / Hash)"),
             Kind::Number => (value.is_number(), "a number of seconds"),
+            Kind::Flag => (value.is_boolean(), "true or false"),
         };
         if !fits {
             return Err(format!(
@@ -250,6 +343,7 @@ mod tests {
                 name,
                 arguments,
                 timeout,
+                log_level: None,
             }) => {
                 assert_eq!(name, "echo");
                 assert_eq!(arguments.unwrap()["a"], 1);
@@ -266,6 +360,26 @@ mod tests {
         assert!(matches!(
             Operation::from_json(r#"{"op": "ping"}"#),
             Ok(Operation::Ping {})
+        ));
+        match Operation::from_json(
+            r#"{"op": "read_resource", "uri": "mem://a", "timeout": 1, "fresh": true, "log_level": "debug"}"#,
+        ) {
+            Ok(Operation::ReadResource {
+                uri,
+                timeout: Some(t),
+                fresh: Some(true),
+                log_level: Some(level),
+            }) => assert_eq!((uri.as_str(), t, level.as_str()), ("mem://a", 1.0, "debug")),
+            other => panic!("{other:?}"),
+        }
+        // Left out or null: the core's defaults (nil and None mean "not given").
+        assert!(matches!(
+            Operation::from_json(r#"{"op": "list_tools", "fresh": null}"#),
+            Ok(Operation::ListTools {
+                timeout: None,
+                fresh: None,
+                log_level: None
+            })
         ));
         assert!(matches!(
             Operation::from_json(r#"{"op": "call_tool", "name": "x", "arguments": null}"#),
@@ -293,6 +407,16 @@ mod tests {
             refused(r#"{"op": "request", "method": "m", "timeout": "soon"}"#).contains("timeout")
         );
         assert!(refused(r#"{"name": "x"}"#).contains("op"));
+        assert_eq!(
+            refused(r#"{"op": "list_tools", "fresh": "yes"}"#),
+            "list_tools: fresh must be true or false, not a string"
+        );
+        assert_eq!(
+            refused(r#"{"op": "call_tool", "name": "x", "log_level": 3}"#),
+            "call_tool: log_level must be a string, not a number"
+        );
+        // A result that cannot be reused is never cached, so `fresh` would mean nothing here.
+        assert!(refused(r#"{"op": "call_tool", "name": "x", "fresh": true}"#).contains("fresh"));
         assert!(refused(r#"{"op": "resume", "session_id": "a"}"#).contains("protocol_version"));
         assert!(seconds("timeout", Some(-1.0)).is_err());
         assert!(seconds("timeout", Some(f64::NAN)).is_err());

@@ -53,6 +53,22 @@ pub fn to_asyncio<'py, F>(py: Python<'py>, work: F) -> PyResult<Bound<'py, PyAny
 where
     F: Future<Output = mcpstream::Result<String>> + Send + 'static,
 {
+    to_asyncio_with(py, work, |py, text| {
+        Ok(PyString::new(py, &text).into_any().unbind())
+    })
+}
+
+/// As [`to_asyncio`], for work whose result `convert` makes a Python value of (with the GIL,
+/// on the runtime thread that finished the work).
+pub fn to_asyncio_with<'py, T, F>(
+    py: Python<'py>,
+    work: F,
+    convert: impl FnOnce(Python<'_>, T) -> PyResult<Py<PyAny>> + Send + 'static,
+) -> PyResult<Bound<'py, PyAny>>
+where
+    F: Future<Output = mcpstream::Result<T>> + Send + 'static,
+    T: Send + 'static,
+{
     let event_loop = py.import("asyncio")?.call_method0("get_running_loop")?;
     let future = event_loop.call_method0("create_future")?;
     let resolve = RESOLVE.get_or_try_init(py, || {
@@ -68,9 +84,12 @@ where
     let task = mcpstream::runtime::shared().spawn(async move {
         let outcome = work.await;
         gate::with_python(|py| {
-            let (ok, value) = match outcome {
-                Ok(text) => (true, PyString::new(py, &text).into_any().unbind()),
-                Err(e) => (false, errors::to_py(py, e).into_value(py).into_any()),
+            let converted = outcome
+                .map_err(|e| errors::to_py(py, e))
+                .and_then(|value| convert(py, value));
+            let (ok, value) = match converted {
+                Ok(value) => (true, value),
+                Err(e) => (false, e.into_value(py).into_any()),
             };
             // A closed loop (the program moved on) has no one left to tell.
             let _ =

@@ -3,7 +3,7 @@
 //! created in Python and raised from Rust.
 
 use mcpstream::Error;
-use mcpstream_binding_kit::{describe, ErrorClass, Field};
+use mcpstream_binding_kit::{describe, ErrorClass, ErrorFacts, Field};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
@@ -25,11 +25,15 @@ fn json_loads<'py>(py: Python<'py>, text: &str) -> PyResult<Bound<'py, PyAny>> {
 }
 
 pub fn to_py(py: Python<'_>, error: Error) -> PyErr {
-    build(py, &error).unwrap_or_else(|failure| failure)
+    from_facts(py, describe(&error))
 }
 
-fn build(py: Python<'_>, error: &Error) -> PyResult<PyErr> {
-    let facts = describe(error);
+/// The exception a row of the error table describes.
+pub fn from_facts(py: Python<'_>, facts: ErrorFacts) -> PyErr {
+    build(py, facts).unwrap_or_else(|failure| failure)
+}
+
+fn build(py: Python<'_>, facts: ErrorFacts) -> PyResult<PyErr> {
     let name = match facts.class {
         ErrorClass::Argument => return Ok(PyValueError::new_err(facts.message)),
         ErrorClass::Named(name) => name,

@@ -7,13 +7,18 @@ mod dispatcher;
 mod errors;
 mod gate;
 mod hooks;
+mod subscription;
 mod wait;
 
 use dispatcher::Dispatcher;
 use mcpstream::handlers::ProgressHandler;
-use mcpstream_binding_kit::{verdict_json, BindingOptions, Operation};
+use mcpstream_binding_kit::{
+    verdict_json, BindingOptions, ListenFilter, Operation, SharedSubscription,
+};
 use pyo3::prelude::*;
 use std::future::Future;
+use std::sync::Arc;
+use subscription::NativeSubscription;
 
 #[pyclass(frozen, module = "mcpstream._native")]
 struct NativeClient {
@@ -143,6 +148,25 @@ impl NativeClient {
         let work = self.work(py, op, progress)?;
         bridge::to_asyncio(py, work)
     }
+
+    /// Opens `subscriptions/listen` with `listen_filter` (a JSON object of `listen`'s keyword
+    /// arguments) and returns once the server acknowledged it, blocking like `call`.
+    fn listen(&self, py: Python<'_>, listen_filter: &str) -> PyResult<NativeSubscription> {
+        let work = self.listening(py, listen_filter)?;
+        wait::block_on(py, work, wait::Inbox::new(), None).map(NativeSubscription::new)
+    }
+
+    /// `listen` as an asyncio awaitable; cancelling it drops the listen request.
+    fn listen_async<'py>(
+        &self,
+        py: Python<'py>,
+        listen_filter: &str,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let work = self.listening(py, listen_filter)?;
+        bridge::to_asyncio_with(py, work, |py, shared| {
+            Ok(Py::new(py, NativeSubscription::new(shared))?.into_any())
+        })
+    }
 }
 
 impl NativeClient {
@@ -164,6 +188,18 @@ impl NativeClient {
             outcome.map(|value| value.to_string())
         })
     }
+
+    /// The listen request as a future, its filter checked first.
+    fn listening(
+        &self,
+        py: Python<'_>,
+        filter: &str,
+    ) -> PyResult<impl Future<Output = mcpstream::Result<Arc<SharedSubscription>>> + Send + 'static>
+    {
+        let filter = ListenFilter::from_json(filter).map_err(|e| errors::to_py(py, e))?;
+        let client = self.inner.clone();
+        Ok(async move { client.listen(filter).await.map(SharedSubscription::new) })
+    }
 }
 
 /// Forgets the era this process remembered for the server at `url`: its next client probes.
@@ -175,6 +211,7 @@ fn forget_verdict(py: Python<'_>, url: &str) -> PyResult<()> {
 #[pymodule]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<NativeClient>()?;
+    m.add_class::<NativeSubscription>()?;
     m.add_function(wrap_pyfunction!(gate::shutdown, m)?)?;
     m.add_function(wrap_pyfunction!(forget_verdict, m)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;

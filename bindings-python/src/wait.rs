@@ -17,18 +17,18 @@ use std::time::Duration;
 const SLICE: Duration = Duration::from_millis(50);
 
 /// What a waiting call hears from the runtime.
-pub enum Event {
+pub enum Event<T> {
     Progress(String),
-    Done(mcpstream::Result<String>),
+    Done(mcpstream::Result<T>),
 }
 
 /// The channel a call's events arrive on.
-pub struct Inbox {
-    sender: Sender<Event>,
-    receiver: Receiver<Event>,
+pub struct Inbox<T> {
+    sender: Sender<Event<T>>,
+    receiver: Receiver<Event<T>>,
 }
 
-impl Inbox {
+impl<T: Send + 'static> Inbox<T> {
     pub fn new() -> Self {
         let (sender, receiver) = channel();
         Self { sender, receiver }
@@ -43,14 +43,15 @@ impl Inbox {
     }
 }
 
-pub fn block_on<F>(
+pub fn block_on<T, F>(
     py: Python<'_>,
     fut: F,
-    inbox: Inbox,
+    inbox: Inbox<T>,
     on_progress: Option<Py<PyAny>>,
-) -> PyResult<String>
+) -> PyResult<T>
 where
-    F: Future<Output = mcpstream::Result<String>> + Send + 'static,
+    F: Future<Output = mcpstream::Result<T>> + Send + 'static,
+    T: Send + 'static,
 {
     // A callback calling its own client: let another thread run the client's callbacks.
     dispatcher::hand_off();

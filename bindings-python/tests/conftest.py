@@ -94,6 +94,17 @@ class RefServer:
     def script(self, **script: Any) -> None:
         self._admin("POST", "/_admin/script", script)
 
+    def notify(self, **command: Any) -> int:
+        """Feeds the modern era's listen streams: ``method=`` (and ``uri=``), ``end=True`` or
+        ``drop=True``; how many streams it reached."""
+        result: int = self._admin("POST", "/_admin/notify", command)["delivered"]
+        return result
+
+    def listeners(self) -> int:
+        """Listen streams the server still holds open."""
+        result: int = self._admin("GET", "/_admin/listeners")["listeners"]
+        return result
+
     def stop(self) -> None:
         self.process.kill()
         self.process.wait(timeout=5)

@@ -3,7 +3,7 @@
 
 use magnus::{prelude::*, Exception, ExceptionClass, KwArgs, RModule, Ruby, Value};
 use mcpstream::Error;
-use mcpstream_binding_kit::{describe, ErrorClass, Field};
+use mcpstream_binding_kit::{describe, ErrorClass, ErrorFacts, Field};
 
 fn class(ruby: &Ruby, name: &str) -> Result<ExceptionClass, magnus::Error> {
     let module: RModule = ruby.class_object().const_get("MCPStream")?;
@@ -17,11 +17,15 @@ fn json_parse(ruby: &Ruby, text: &str) -> Result<Value, magnus::Error> {
 }
 
 pub fn to_ruby(ruby: &Ruby, error: Error) -> magnus::Error {
-    build(ruby, &error).unwrap_or_else(|failure| failure)
+    from_facts(ruby, describe(&error))
 }
 
-fn build(ruby: &Ruby, error: &Error) -> Result<magnus::Error, magnus::Error> {
-    let facts = describe(error);
+/// The exception a row of the error table describes.
+pub fn from_facts(ruby: &Ruby, facts: ErrorFacts) -> magnus::Error {
+    build(ruby, facts).unwrap_or_else(|failure| failure)
+}
+
+fn build(ruby: &Ruby, facts: ErrorFacts) -> Result<magnus::Error, magnus::Error> {
     let name = match facts.class {
         ErrorClass::Argument => {
             return Ok(magnus::Error::new(

@@ -4,12 +4,16 @@
 
 mod errors;
 mod jobs;
+mod subscription;
 mod wait;
 
 use magnus::block::Proc;
 use magnus::{function, method, prelude::*, Error, RModule, Ruby};
-use mcpstream_binding_kit::{verdict_json, BindingOptions, Operation};
+use mcpstream_binding_kit::{
+    verdict_json, BindingOptions, ListenFilter, Operation, SharedSubscription,
+};
 use std::sync::Arc;
+use subscription::NativeSubscription;
 
 #[magnus::wrap(class = "MCPStream::NativeClient", free_immediately, size)]
 struct NativeClient {
@@ -116,6 +120,19 @@ impl NativeClient {
             on_progress,
         )
     }
+
+    /// Opens `subscriptions/listen` with `filter` (a JSON object of `listen`'s keyword
+    /// arguments) with the GVL released; returns once the server acknowledged it.
+    fn listen(ruby: &Ruby, rb_self: &Self, filter: String) -> Result<NativeSubscription, Error> {
+        let filter = ListenFilter::from_json(&filter).map_err(|e| errors::to_ruby(ruby, e))?;
+        let client = rb_self.inner.clone();
+        wait::block_on(
+            ruby,
+            move |_| async move { client.listen(filter).await.map(SharedSubscription::new) },
+            None,
+        )
+        .map(NativeSubscription::new)
+    }
 }
 
 #[magnus::init(name = "mcpstream_native")]
@@ -141,6 +158,11 @@ fn init(ruby: &Ruby) -> Result<(), Error> {
     class.define_method("call", method!(NativeClient::call, 2))?;
     class.define_method("next_job", method!(NativeClient::next_job, 0))?;
     class.define_method("answer", method!(NativeClient::answer, 2))?;
+    class.define_method("listen", method!(NativeClient::listen, 1))?;
+    let subscription = module.define_class("NativeSubscription", ruby.class_object())?;
+    subscription.define_method("acknowledged", method!(NativeSubscription::acknowledged, 0))?;
+    subscription.define_method("next_event", method!(NativeSubscription::next_event, 1))?;
+    subscription.define_method("close", method!(NativeSubscription::close, 0))?;
     module.const_set("NATIVE_VERSION", env!("CARGO_PKG_VERSION"))?;
     module.const_set(
         "DEFAULT_MAX_RESPONSE_BYTES",

@@ -59,6 +59,11 @@ class RefServer
   def expire_sessions = admin(:post, "/_admin/expire")["expired"]
   def sessions = admin(:get, "/_admin/sessions")["sessions"]
   def script(**script) = admin(:post, "/_admin/script", script)
+  # Feeds the modern era's listen streams: method: (and uri:), end: true or drop: true; how
+  # many streams it reached.
+  def notify(**command) = admin(:post, "/_admin/notify", command)["delivered"]
+  # Listen streams the server still holds open.
+  def listeners = admin(:get, "/_admin/listeners")["listeners"]
 
   def stop
     Process.kill("KILL", @io.pid)

@@ -51,7 +51,7 @@ pub use options::{
     DEFAULT_MAX_RESPONSE_BYTES,
 };
 pub use session::{Session, LATEST_PROTOCOL_VERSION, SUPPORTED_PROTOCOL_VERSIONS};
-pub use subscription::{Subscription, SubscriptionEvent};
+pub use subscription::{Subscription, SubscriptionEvent, SubscriptionFilter};
 
 #[cfg(test)]
 mod tests {

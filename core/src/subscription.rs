@@ -21,6 +21,42 @@ use tokio::task::AbortHandle;
 
 const ACKNOWLEDGED: &str = "notifications/subscriptions/acknowledged";
 
+/// What `subscriptions/listen` asks to hear about (a `SubscriptionFilter`). Field names are
+/// the bindings' keyword arguments; `to_value` writes the wire names, leaving out what is off.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SubscriptionFilter {
+    #[serde(default)]
+    pub tools_list_changed: Option<bool>,
+    #[serde(default)]
+    pub prompts_list_changed: Option<bool>,
+    #[serde(default)]
+    pub resources_list_changed: Option<bool>,
+    /// URIs whose `notifications/resources/updated` the client wants.
+    #[serde(default)]
+    pub resource_subscriptions: Option<Vec<String>>,
+}
+
+impl SubscriptionFilter {
+    pub fn to_value(&self) -> Value {
+        let mut filter = serde_json::Map::new();
+        let flags = [
+            ("toolsListChanged", self.tools_list_changed),
+            ("promptsListChanged", self.prompts_list_changed),
+            ("resourcesListChanged", self.resources_list_changed),
+        ];
+        for (name, on) in flags {
+            if on == Some(true) {
+                filter.insert(name.into(), Value::Bool(true));
+            }
+        }
+        if let Some(uris) = &self.resource_subscriptions {
+            filter.insert("resourceSubscriptions".into(), json!(uris));
+        }
+        Value::Object(filter)
+    }
+}
+
 /// What a subscription reports, in order.
 #[derive(Debug, Clone)]
 pub enum SubscriptionEvent {

@@ -11,6 +11,7 @@ import atexit
 from mcpstream import _native
 from mcpstream._client import AsyncClient, Client
 from mcpstream._native import DEFAULT_MAX_RESPONSE_BYTES, __version__, forget_verdict
+from mcpstream._subscription import AsyncSubscription, Subscription, SubscriptionEvent
 from mcpstream.errors import (
     HTTPError,
     MCPError,
@@ -26,6 +27,7 @@ atexit.register(_native.shutdown)
 
 __all__ = [
     "AsyncClient",
+    "AsyncSubscription",
     "Client",
     "DEFAULT_MAX_RESPONSE_BYTES",
     "HTTPError",
@@ -33,6 +35,8 @@ __all__ = [
     "ProtocolError",
     "RPCError",
     "SessionExpiredError",
+    "Subscription",
+    "SubscriptionEvent",
     "TimeoutError",
     "TransportError",
     "__version__",

@@ -5,10 +5,11 @@ from __future__ import annotations
 import asyncio
 import json
 from types import TracebackType
-from typing import Any, Dict, Mapping, Optional, Type
+from typing import Any, Dict, Iterable, Mapping, Optional, Type
 
 from mcpstream import _hooks
 from mcpstream._native import NativeClient
+from mcpstream._subscription import AsyncSubscription, Subscription
 
 JSONDict = Dict[str, Any]
 
@@ -28,6 +29,27 @@ def _optional(text: Optional[str]) -> Optional[JSONDict]:
     return None if text is None else _result(text)
 
 
+def _filter(
+    tools_list_changed: bool,
+    prompts_list_changed: bool,
+    resources_list_changed: bool,
+    resource_subscriptions: Optional[Iterable[str]],
+) -> str:
+    """``listen``'s arguments under their own names, for the native layer to check."""
+    uris = resource_subscriptions
+    # One URI given as a string goes through as it is, to be refused, not split into letters.
+    if uris is not None and not isinstance(uris, str):
+        uris = list(uris)
+    return json.dumps(
+        {
+            "tools_list_changed": tools_list_changed,
+            "prompts_list_changed": prompts_list_changed,
+            "resources_list_changed": resources_list_changed,
+            "resource_subscriptions": uris,
+        }
+    )
+
+
 class _Base:
     """Settings left as ``None`` take the core's defaults: ``timeout`` 30 s for one request,
     ``connect_timeout`` 10 s, ``close_timeout`` 5 s for the DELETE of ``close()``,
@@ -42,7 +64,13 @@ class _Base:
     fallback. ``prior`` is a :attr:`verdict` saved from an earlier client: ``connect()`` trusts
     it and sends no probe. ``probe_timeout`` (10 s, never more than ``timeout``) bounds the
     probe, and ``max_input_rounds`` (10) the rounds a modern call may ask for input, which
-    ``on_elicitation``, ``on_sampling`` and ``on_roots`` answer from inside the call."""
+    ``on_elicitation``, ``on_sampling`` and ``on_roots`` answer from inside the call.
+
+    Per call, lists, reads and prompts take ``timeout`` (seconds, for each request; a list
+    sends one per page), ``fresh`` (modern era: ask the server even if a result it allowed to
+    be reused is still kept) and ``log_level`` (modern era: the level of log messages the
+    server may send during this request, over ``set_logging_level``); ``call_tool`` and
+    ``request`` take ``log_level`` too."""
 
     def __init__(
         self,
@@ -181,9 +209,10 @@ class Client(_Base):
         *,
         timeout: Optional[float] = None,
         on_progress: Optional[_hooks.ProgressHandler] = None,
+        log_level: Optional[str] = None,
     ) -> JSONDict:
         """Sends a JSON-RPC request and returns its ``result``."""
-        op = _op("request", method=method, params=params, timeout=timeout)
+        op = _op("request", method=method, params=params, timeout=timeout, log_level=log_level)
         return _result(self._native.call(op, self._progress(on_progress)))
 
     def notify(self, method: str, params: Optional[Mapping[str, Any]] = None) -> None:
@@ -195,9 +224,12 @@ class Client(_Base):
         raises if the server does not answer."""
         self._native.call(_op("ping"))
 
-    def list_tools(self) -> JSONDict:
+    def list_tools(
+        self, *, timeout: Optional[float] = None, fresh: bool = False, log_level: Optional[str] = None
+    ) -> JSONDict:
         """All tools, following ``nextCursor`` to the last page: ``{"tools": [...]}``."""
-        return _result(self._native.call(_op("list_tools")))
+        op = _op("list_tools", timeout=timeout, fresh=fresh, log_level=log_level)
+        return _result(self._native.call(op))
 
     def call_tool(
         self,
@@ -206,27 +238,66 @@ class Client(_Base):
         *,
         timeout: Optional[float] = None,
         on_progress: Optional[_hooks.ProgressHandler] = None,
+        log_level: Optional[str] = None,
     ) -> JSONDict:
         """Calls a tool. A tool's own failure is a result with ``isError: true``, not an exception.
         ``on_progress`` receives the params of each progress notification for this call."""
-        op = _op("call_tool", name=name, arguments=arguments, timeout=timeout)
+        op = _op("call_tool", name=name, arguments=arguments, timeout=timeout, log_level=log_level)
         return _result(self._native.call(op, self._progress(on_progress)))
 
-    def list_resources(self) -> JSONDict:
+    def list_resources(
+        self, *, timeout: Optional[float] = None, fresh: bool = False, log_level: Optional[str] = None
+    ) -> JSONDict:
         """All resources, following ``nextCursor``: ``{"resources": [...]}``."""
-        return _result(self._native.call(_op("list_resources")))
+        op = _op("list_resources", timeout=timeout, fresh=fresh, log_level=log_level)
+        return _result(self._native.call(op))
 
-    def read_resource(self, uri: str) -> JSONDict:
+    def read_resource(
+        self, uri: str, *, timeout: Optional[float] = None, fresh: bool = False, log_level: Optional[str] = None
+    ) -> JSONDict:
         """The contents of one resource: ``{"contents": [...]}``."""
-        return _result(self._native.call(_op("read_resource", uri=uri)))
+        op = _op("read_resource", uri=uri, timeout=timeout, fresh=fresh, log_level=log_level)
+        return _result(self._native.call(op))
 
-    def list_prompts(self) -> JSONDict:
+    def list_prompts(
+        self, *, timeout: Optional[float] = None, fresh: bool = False, log_level: Optional[str] = None
+    ) -> JSONDict:
         """All prompts, following ``nextCursor``: ``{"prompts": [...]}``."""
-        return _result(self._native.call(_op("list_prompts")))
+        op = _op("list_prompts", timeout=timeout, fresh=fresh, log_level=log_level)
+        return _result(self._native.call(op))
 
-    def get_prompt(self, name: str, arguments: Optional[Mapping[str, str]] = None) -> JSONDict:
+    def get_prompt(
+        self,
+        name: str,
+        arguments: Optional[Mapping[str, str]] = None,
+        *,
+        timeout: Optional[float] = None,
+        fresh: bool = False,
+        log_level: Optional[str] = None,
+    ) -> JSONDict:
         """One prompt, filled in with ``arguments``: ``{"messages": [...]}``."""
-        return _result(self._native.call(_op("get_prompt", name=name, arguments=arguments)))
+        op = _op("get_prompt", name=name, arguments=arguments, timeout=timeout, fresh=fresh, log_level=log_level)
+        return _result(self._native.call(op))
+
+    def clear_cache(self) -> None:
+        """Forgets every result kept under the server's ``ttlMs`` hints (modern era), so the
+        next list or read asks the server; ``fresh=True`` does that for one call."""
+        self._native.call(_op("clear_cache"))
+
+    def listen(
+        self,
+        *,
+        tools_list_changed: bool = False,
+        prompts_list_changed: bool = False,
+        resources_list_changed: bool = False,
+        resource_subscriptions: Optional[Iterable[str]] = None,
+    ) -> Subscription:
+        """Subscribes to the notifications asked for (``subscriptions/listen``, modern era only:
+        ``ValueError`` in the session era, whose notifications come on the standalone stream
+        to ``on_notification``). Returns once the server acknowledged the filter. The events
+        reach ``on_notification`` as well."""
+        wanted = _filter(tools_list_changed, prompts_list_changed, resources_list_changed, resource_subscriptions)
+        return Subscription(self._native.listen(wanted))
 
     def set_logging_level(self, level: str) -> None:
         """Asks the server to send log messages (``on_notification`` gets them) of ``level``
@@ -282,9 +353,10 @@ class AsyncClient(_Base):
         *,
         timeout: Optional[float] = None,
         on_progress: Optional[_hooks.ProgressHandler] = None,
+        log_level: Optional[str] = None,
     ) -> JSONDict:
         """Sends a JSON-RPC request and returns its ``result``."""
-        op = _op("request", method=method, params=params, timeout=timeout)
+        op = _op("request", method=method, params=params, timeout=timeout, log_level=log_level)
         return _result(await self._native.call_async(op, self._progress(on_progress)))
 
     async def notify(self, method: str, params: Optional[Mapping[str, Any]] = None) -> None:
@@ -295,9 +367,12 @@ class AsyncClient(_Base):
         """Sends ``ping``; raises if the server does not answer."""
         await self._native.call_async(_op("ping"))
 
-    async def list_tools(self) -> JSONDict:
+    async def list_tools(
+        self, *, timeout: Optional[float] = None, fresh: bool = False, log_level: Optional[str] = None
+    ) -> JSONDict:
         """All tools, following ``nextCursor`` to the last page: ``{"tools": [...]}``."""
-        return _result(await self._native.call_async(_op("list_tools")))
+        op = _op("list_tools", timeout=timeout, fresh=fresh, log_level=log_level)
+        return _result(await self._native.call_async(op))
 
     async def call_tool(
         self,
@@ -306,27 +381,63 @@ class AsyncClient(_Base):
         *,
         timeout: Optional[float] = None,
         on_progress: Optional[_hooks.ProgressHandler] = None,
+        log_level: Optional[str] = None,
     ) -> JSONDict:
         """Calls a tool. A tool's own failure is a result with ``isError: true``, not an exception.
         ``on_progress`` receives the params of each progress notification for this call."""
-        op = _op("call_tool", name=name, arguments=arguments, timeout=timeout)
+        op = _op("call_tool", name=name, arguments=arguments, timeout=timeout, log_level=log_level)
         return _result(await self._native.call_async(op, self._progress(on_progress)))
 
-    async def list_resources(self) -> JSONDict:
+    async def list_resources(
+        self, *, timeout: Optional[float] = None, fresh: bool = False, log_level: Optional[str] = None
+    ) -> JSONDict:
         """All resources, following ``nextCursor``: ``{"resources": [...]}``."""
-        return _result(await self._native.call_async(_op("list_resources")))
+        op = _op("list_resources", timeout=timeout, fresh=fresh, log_level=log_level)
+        return _result(await self._native.call_async(op))
 
-    async def read_resource(self, uri: str) -> JSONDict:
+    async def read_resource(
+        self, uri: str, *, timeout: Optional[float] = None, fresh: bool = False, log_level: Optional[str] = None
+    ) -> JSONDict:
         """The contents of one resource: ``{"contents": [...]}``."""
-        return _result(await self._native.call_async(_op("read_resource", uri=uri)))
+        op = _op("read_resource", uri=uri, timeout=timeout, fresh=fresh, log_level=log_level)
+        return _result(await self._native.call_async(op))
 
-    async def list_prompts(self) -> JSONDict:
+    async def list_prompts(
+        self, *, timeout: Optional[float] = None, fresh: bool = False, log_level: Optional[str] = None
+    ) -> JSONDict:
         """All prompts, following ``nextCursor``: ``{"prompts": [...]}``."""
-        return _result(await self._native.call_async(_op("list_prompts")))
+        op = _op("list_prompts", timeout=timeout, fresh=fresh, log_level=log_level)
+        return _result(await self._native.call_async(op))
 
-    async def get_prompt(self, name: str, arguments: Optional[Mapping[str, str]] = None) -> JSONDict:
+    async def get_prompt(
+        self,
+        name: str,
+        arguments: Optional[Mapping[str, str]] = None,
+        *,
+        timeout: Optional[float] = None,
+        fresh: bool = False,
+        log_level: Optional[str] = None,
+    ) -> JSONDict:
         """One prompt, filled in with ``arguments``: ``{"messages": [...]}``."""
-        return _result(await self._native.call_async(_op("get_prompt", name=name, arguments=arguments)))
+        op = _op("get_prompt", name=name, arguments=arguments, timeout=timeout, fresh=fresh, log_level=log_level)
+        return _result(await self._native.call_async(op))
+
+    async def clear_cache(self) -> None:
+        """Forgets every result kept under the server's ``ttlMs`` hints; see :meth:`Client.clear_cache`."""
+        await self._native.call_async(_op("clear_cache"))
+
+    async def listen(
+        self,
+        *,
+        tools_list_changed: bool = False,
+        prompts_list_changed: bool = False,
+        resources_list_changed: bool = False,
+        resource_subscriptions: Optional[Iterable[str]] = None,
+    ) -> AsyncSubscription:
+        """Subscribes to the notifications asked for; see :meth:`Client.listen`. Cancelling
+        this drops the listen request."""
+        wanted = _filter(tools_list_changed, prompts_list_changed, resources_list_changed, resource_subscriptions)
+        return AsyncSubscription(await self._native.listen_async(wanted))
 
     async def set_logging_level(self, level: str) -> None:
         """Asks the server for log messages of ``level`` and above; see :meth:`Client.set_logging_level`."""

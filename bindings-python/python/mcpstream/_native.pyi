@@ -1,8 +1,15 @@
-from typing import Awaitable, Optional, final
+from typing import Awaitable, Optional, Tuple, final
 
 from mcpstream._hooks import NotificationAdapter, ProgressAdapter, RequestAdapter, SessionChangeAdapter
 
-__all__ = ["DEFAULT_MAX_RESPONSE_BYTES", "NativeClient", "__version__", "forget_verdict", "shutdown"]
+__all__ = [
+    "DEFAULT_MAX_RESPONSE_BYTES",
+    "NativeClient",
+    "NativeSubscription",
+    "__version__",
+    "forget_verdict",
+    "shutdown",
+]
 
 __version__: str
 DEFAULT_MAX_RESPONSE_BYTES: int
@@ -40,6 +47,19 @@ class NativeClient:
     def discover_result(self) -> Optional[str]: ...
     def call(self, op: str, on_progress: Optional[ProgressAdapter] = None) -> str: ...
     def call_async(self, op: str, on_progress: Optional[ProgressAdapter] = None) -> Awaitable[str]: ...
+    def listen(self, listen_filter: str) -> NativeSubscription: ...
+    def listen_async(self, listen_filter: str) -> Awaitable[NativeSubscription]: ...
+
+@final
+class NativeSubscription:
+    @property
+    def acknowledged(self) -> str: ...
+    # An event is (JSON text, the error that ended the subscription or None).
+    def next(self, timeout: Optional[float] = None) -> Optional[Tuple[str, Optional[BaseException]]]: ...
+    def next_async(
+        self, timeout: Optional[float] = None
+    ) -> Awaitable[Optional[Tuple[str, Optional[BaseException]]]]: ...
+    def close(self) -> None: ...
 
 def forget_verdict(url: str) -> None: ...
 def shutdown() -> None: ...

@@ -21,6 +21,11 @@ module MCPStream
   # more than timeout) bounds the probe, and max_input_rounds (10) the rounds a modern call may
   # ask for input, which the on_elicitation, on_sampling and on_roots blocks answer from
   # inside the call.
+  #
+  # Per call, lists, reads and prompts take timeout: (seconds, for each request; a list sends
+  # one per page), fresh: (modern era: ask the server even if a result it allowed to be reused
+  # is still kept) and log_level: (modern era: the level of log messages the server may send
+  # during this request, over #set_logging_level); call_tool and request take log_level: too.
   class Client
     # Connects, yields the client, and always closes the session.
     def self.open(url, **options)
@@ -88,8 +93,8 @@ module MCPStream
     end
 
     # The block, if given, gets the params Hash of each progress notification for this call.
-    def request(method, params = nil, timeout: nil, &on_progress)
-      run(op(:request, method: method.to_s, params: params, timeout: timeout), &on_progress)
+    def request(method, params = nil, timeout: nil, log_level: nil, &on_progress)
+      run(op(:request, method: method.to_s, params: params, timeout: timeout, log_level: log_level&.to_s), &on_progress)
     end
 
     # The modern era has no notifications over HTTP: ArgumentError there.
@@ -101,18 +106,58 @@ module MCPStream
     def ping = run(op(:ping))
 
     # All tools, following nextCursor: {"tools" => [...]}.
-    def list_tools = run(op(:list_tools))
+    def list_tools(timeout: nil, fresh: false, log_level: nil)
+      run(op(:list_tools, **per_call(timeout, fresh, log_level)))
+    end
 
     # A tool's own failure is a result with "isError" => true, not an exception. The block, if
     # given, gets the params Hash of each progress notification for this call.
-    def call_tool(name, arguments = {}, timeout: nil, &on_progress)
-      run(op(:call_tool, name: name.to_s, arguments: arguments, timeout: timeout), &on_progress)
+    def call_tool(name, arguments = {}, timeout: nil, log_level: nil, &on_progress)
+      operation = op(:call_tool, name: name.to_s, arguments: arguments, timeout: timeout, log_level: log_level&.to_s)
+      run(operation, &on_progress)
     end
 
-    def list_resources = run(op(:list_resources))
-    def read_resource(uri) = run(op(:read_resource, uri: uri.to_s))
-    def list_prompts = run(op(:list_prompts))
-    def get_prompt(name, arguments = {}) = run(op(:get_prompt, name: name.to_s, arguments: arguments))
+    def list_resources(timeout: nil, fresh: false, log_level: nil)
+      run(op(:list_resources, **per_call(timeout, fresh, log_level)))
+    end
+
+    def read_resource(uri, timeout: nil, fresh: false, log_level: nil)
+      run(op(:read_resource, uri: uri.to_s, **per_call(timeout, fresh, log_level)))
+    end
+
+    def list_prompts(timeout: nil, fresh: false, log_level: nil)
+      run(op(:list_prompts, **per_call(timeout, fresh, log_level)))
+    end
+
+    def get_prompt(name, arguments = {}, timeout: nil, fresh: false, log_level: nil)
+      run(op(:get_prompt, name: name.to_s, arguments: arguments, **per_call(timeout, fresh, log_level)))
+    end
+
+    # Forgets every result kept under the server's ttlMs hints (modern era), so the next list or
+    # read asks the server; fresh: true does that for one call.
+    def clear_cache = run(op(:clear_cache))
+
+    # Subscribes to the notifications asked for (subscriptions/listen, modern era only:
+    # ArgumentError in the session era, whose notifications come on the standalone stream to
+    # on_notification) and returns once the server acknowledged the filter; the events reach
+    # on_notification as well. With a block, yields each SubscriptionEvent until the
+    # subscription ends (or the block breaks out), closes it and returns nil; without one,
+    # returns the Subscription, for #next_event, #each and #close.
+    def listen(tools_list_changed: false, prompts_list_changed: false, resources_list_changed: false,
+               resource_subscriptions: nil)
+      filter = { tools_list_changed: tools_list_changed, prompts_list_changed: prompts_list_changed,
+                 resources_list_changed: resources_list_changed, resource_subscriptions: resource_subscriptions }
+      hand_off_dispatcher if Thread.current.equal?(@dispatcher)
+      subscription = Subscription.new(native.listen(JSON.generate(filter)))
+      return subscription unless block_given?
+
+      begin
+        subscription.each { |event| yield event }
+      ensure
+        subscription.close
+      end
+      nil
+    end
 
     # Asks the server for log messages (on_notification gets them) of level and above: debug,
     # info, notice, warning, error, critical, alert or emergency. The modern era sends nothing:
@@ -146,6 +191,8 @@ module MCPStream
 
     # An operation for the native layer: a JSON object naming it and its fields.
     def op(name, **fields) = JSON.generate(fields.merge(op: name))
+
+    def per_call(timeout, fresh, log_level) = { timeout: timeout, fresh: fresh, log_level: log_level&.to_s }
 
     def register(kind, block)
       raise ArgumentError, "on_#{kind} needs a block" unless block
