@@ -36,6 +36,18 @@ async fn until_listeners(server: &TestServer, n: usize) {
     );
 }
 
+/// A connected client and an acknowledged `toolsListChanged` subscription the server holds.
+async fn listening(server: &TestServer, opts: ClientOptions) -> (Client, mcpstream::Subscription) {
+    let client = Client::with_options(&server.url(), opts).unwrap();
+    client.connect().await.unwrap();
+    let sub = client
+        .listen(json!({"toolsListChanged": true}))
+        .await
+        .unwrap();
+    until_listeners(server, 1).await;
+    (client, sub)
+}
+
 #[tokio::test]
 async fn notifications_arrive_tagged_and_the_server_can_end_it() {
     let server = server();
@@ -109,13 +121,7 @@ async fn notifications_arrive_tagged_and_the_server_can_end_it() {
 #[tokio::test]
 async fn closing_the_subscription_closes_its_stream() {
     let server = server();
-    let client = Client::with_options(&server.url(), options()).unwrap();
-    client.connect().await.unwrap();
-    let sub = client
-        .listen(json!({"toolsListChanged": true}))
-        .await
-        .unwrap();
-    until_listeners(&server, 1).await;
+    let (_client, sub) = listening(&server, options()).await;
     sub.close();
     until_listeners(&server, 0).await;
 }
@@ -123,13 +129,7 @@ async fn closing_the_subscription_closes_its_stream() {
 #[tokio::test]
 async fn a_dropped_stream_is_listened_to_again_and_the_application_told() {
     let server = server();
-    let client = Client::with_options(&server.url(), options()).unwrap();
-    client.connect().await.unwrap();
-    let mut sub = client
-        .listen(json!({"toolsListChanged": true}))
-        .await
-        .unwrap();
-    until_listeners(&server, 1).await;
+    let (_client, mut sub) = listening(&server, options()).await;
     server.notify_listeners(&json!({"drop": true})).unwrap();
     match next(&mut sub).await {
         SubscriptionEvent::Relistened {
@@ -156,13 +156,7 @@ async fn a_server_gone_for_good_ends_the_subscription_within_the_reconnect_budge
     let server = server();
     let mut opts = options();
     opts.reconnect.max_attempts = 2;
-    let client = Client::with_options(&server.url(), opts).unwrap();
-    client.connect().await.unwrap();
-    let mut sub = client
-        .listen(json!({"toolsListChanged": true}))
-        .await
-        .unwrap();
-    until_listeners(&server, 1).await;
+    let (_client, mut sub) = listening(&server, opts).await;
     server.stop();
     match next(&mut sub).await {
         SubscriptionEvent::Ended { error: Some(e) } => {
