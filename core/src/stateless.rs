@@ -72,9 +72,12 @@ impl Client {
         let Some(Value::Array(tools)) = page.get_mut("tools").map(Value::take) else {
             return;
         };
-        let mut known = lock(&self.inner.tools);
-        let table = known.get_or_insert_with(Default::default);
-        page["tools"] = Value::Array(tool_headers::sort_tools(tools, table));
+        // Sorted outside the lock: dropping a tool logs, and a logger is the application's code.
+        let mut learnt = std::collections::HashMap::new();
+        page["tools"] = Value::Array(tool_headers::sort_tools(tools, &mut learnt));
+        lock(&self.inner.tools)
+            .get_or_insert_with(Default::default)
+            .extend(learnt);
     }
 
     async fn send_modern(
