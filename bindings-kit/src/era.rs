@@ -2,7 +2,7 @@
 //! "version": "2026-07-28", "discover": {...}}`. `client.verdict` gives this shape and `prior=`
 //! takes it back, so an application can save it (as JSON, say) between runs and skip the probe.
 
-use mcpstream::{EraChoice, Error, Verdict};
+use mcpstream::{Error, Verdict};
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
@@ -31,32 +31,10 @@ impl SavedVerdict {
             Self::Legacy {} => return Ok(Verdict::Legacy),
             Self::Modern { version, discover } => (version, Value::Object(discover)),
         };
-        let offered = discover.get("supportedVersions").cloned();
-        let checked = Verdict::from_discover_result(discover).map_err(|e| match e {
+        Verdict::from_saved(version.as_deref(), discover).map_err(|e| match e {
             Error::InvalidArgument { message } => invalid(format!("prior: {message}")),
             other => other,
-        })?;
-        let Some(version) = version else {
-            return Ok(checked);
-        };
-        let Verdict::Modern { discover, .. } = checked else {
-            return Err(invalid(
-                "prior: the saved discover result is not a modern one".into(),
-            ));
-        };
-        // The core's own reading of the name says whether mcpstream speaks the version.
-        let spoken =
-            matches!(version.parse::<EraChoice>(), Ok(EraChoice::Modern(v)) if v == version);
-        let offers = offered
-            .as_ref()
-            .and_then(Value::as_array)
-            .is_some_and(|list| list.iter().any(|v| v.as_str() == Some(version.as_str())));
-        if !spoken || !offers {
-            return Err(invalid(format!(
-                "prior: version {version:?} is not one both mcpstream and the saved discover result offer"
-            )));
-        }
-        Ok(Verdict::Modern { version, discover })
+        })
     }
 }
 

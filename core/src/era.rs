@@ -109,6 +109,28 @@ impl Verdict {
     }
 }
 
+impl Verdict {
+    /// A modern verdict from a saved `DiscoverResult` and, if it was saved too, the version
+    /// chosen then: both must still be something mcpstream and that result offer.
+    pub fn from_saved(version: Option<&str>, discover: Value) -> Result<Self, Error> {
+        let offered = supported_versions(Some(&discover));
+        let checked = Self::from_discover_result(discover)?;
+        let (Some(version), Self::Modern { discover, .. }) = (version, &checked) else {
+            return Ok(checked);
+        };
+        let spoken = MODERN_PROTOCOL_VERSIONS.contains(&version);
+        if !spoken || !offered.iter().any(|v| v == version) {
+            return Err(Error::invalid_argument(format!(
+                "version {version:?} is not one both mcpstream and the saved discover result offer"
+            )));
+        }
+        Ok(Self::Modern {
+            version: version.to_owned(),
+            discover: discover.clone(),
+        })
+    }
+}
+
 /// What one probe answer says.
 #[derive(Debug)]
 pub(crate) enum Classified {
@@ -330,6 +352,19 @@ mod tests {
             classify(Err(Error::transport("refused"))),
             Classified::Fail(_)
         ));
+    }
+
+    #[test]
+    fn saved_verdicts_are_checked_as_probes_are() {
+        let discover = json!({"supportedVersions": ["2026-07-28"], "capabilities": {}});
+        assert!(matches!(
+            Verdict::from_saved(None, discover.clone()),
+            Ok(Verdict::Modern { version, .. }) if version == "2026-07-28"
+        ));
+        assert!(Verdict::from_saved(Some("2026-07-28"), discover.clone()).is_ok());
+        assert!(Verdict::from_saved(Some("2099-01-01"), discover).is_err());
+        let legacy_only = json!({"supportedVersions": ["2025-11-25"]});
+        assert!(Verdict::from_saved(None, legacy_only).is_err());
     }
 
     #[test]
