@@ -33,17 +33,6 @@ fn recorder<T>() -> Seen<T> {
     Arc::new(Mutex::new(Vec::new()))
 }
 
-/// Waits (bounded) until `check` holds.
-async fn eventually(what: &str, mut check: impl FnMut() -> bool) {
-    for _ in 0..250 {
-        if check() {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    panic!("timed out waiting for {what}");
-}
-
 fn progress_values(seen: &Seen<Value>) -> Vec<u64> {
     seen.lock()
         .unwrap()

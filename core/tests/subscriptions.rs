@@ -24,16 +24,10 @@ async fn next(sub: &mut mcpstream::Subscription) -> SubscriptionEvent {
 }
 
 async fn until_listeners(server: &TestServer, n: usize) {
-    for _ in 0..250 {
-        if server.open_listeners() == n {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    panic!(
-        "expected {n} open listen streams, saw {}",
-        server.open_listeners()
-    );
+    eventually(&format!("{n} open listen streams"), || {
+        server.open_listeners() == n
+    })
+    .await;
 }
 
 /// A connected client and an acknowledged `toolsListChanged` subscription the server holds.

@@ -82,3 +82,14 @@ pub fn script(for_method: &str, status: u16, content_type: &str, body: &str) -> 
 pub fn text_of(result: &serde_json::Value) -> &str {
     result["content"][0]["text"].as_str().unwrap_or_default()
 }
+
+/// Waits (bounded, 5 s) until `check` holds.
+pub async fn eventually(what: &str, mut check: impl FnMut() -> bool) {
+    for _ in 0..250 {
+        if check() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    panic!("timed out waiting for {what}");
+}
