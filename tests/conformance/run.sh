@@ -23,10 +23,17 @@ for scenario in "${scenarios[@]}"; do
   log="$results/$(echo "$scenario" | tr / _).log"
   if timeout 120 "$node" "$suite" client --command "$python $here/client.py" --scenario "$scenario" \
       --timeout 30000 --expected-failures "$here/expected-failures.yml" -o "$results" >"$log" 2>&1; then
+    summary="$(grep -m1 -o 'Passed: [0-9/]*, [0-9]* failed, [0-9]* warnings' "$log" || true)"
     if grep -qx "  - $scenario" "$here/expected-failures.yml"; then
       echo "conformance: $scenario failed as expected"
+    elif [[ "$summary" =~ ^Passed:\ [1-9] ]]; then
+      echo "conformance: $scenario passed: $summary"
     else
-      echo "conformance: $scenario passed: $(grep -m1 -o 'Passed: [0-9/]*, [0-9]* failed, [0-9]* warnings' "$log")"
+      # With --expected-failures the suite exits 0 even when the client crashed before any
+      # check ran ("Passed: 0/0"): that is no pass.
+      echo "conformance: $scenario FAILED: no check passed (${summary:-no summary}; log: $log)"
+      tail -30 "$log" | sed 's/^/    /'
+      failed+=("$scenario")
     fi
   else
     echo "conformance: $scenario FAILED (log: $log)"
