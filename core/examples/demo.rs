@@ -1,7 +1,8 @@
-//! `make demo`: the session lifecycle, step by step, against the reference server.
+//! `make demo`: the era `Client::new(url)` picks, then the session lifecycle step by step
+//! (`era: legacy`), against the reference server, which speaks both eras.
 //! Pass a URL to run it against another server instead: `cargo run --example demo -- URL`.
 
-use mcpstream::{Client, Error};
+use mcpstream::{Client, ClientOptions, EraChoice, Error};
 use mcpstream_testkit::{Config, TestServer};
 use serde_json::json;
 
@@ -16,8 +17,16 @@ async fn main() -> Result<(), Error> {
         None => std::env::args().nth(1).unwrap_or_default(),
     };
     println!("server          {url}");
-    let client = Client::new(&url)?;
+    let auto = Client::new(&url)?;
+    auto.connect().await?;
+    println!(
+        "auto picks      {} era, protocol {}",
+        auto.era().map_or("no", |e| e.as_str()),
+        auto.protocol_version().unwrap_or_default()
+    );
+    println!("close           {}", auto.close().await.as_str());
 
+    let client = Client::with_options(&url, ClientOptions::default().era(EraChoice::Legacy))?;
     let init = client.connect().await?;
     println!("connected to    {}", init["serverInfo"]);
     println!("session id      {}", redact(client.session_id()));
