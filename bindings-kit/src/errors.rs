@@ -2,7 +2,7 @@
 //! in Python and Ruby. A binding looks the class up by name in its own errors module and sets
 //! the fields as keyword arguments.
 
-use mcpstream::{Error, HttpErrorKind};
+use mcpstream::{AuthErrorKind, Error, HttpErrorKind};
 use serde_json::Value;
 
 /// A class of the mcpstream hierarchy by name, or the language's own argument error.
@@ -69,6 +69,24 @@ pub fn describe(error: &Error) -> ErrorFacts {
             ],
         ),
         Error::Protocol { .. } => (ErrorClass::Named("ProtocolError"), vec![]),
+        Error::Authorization(e) => {
+            let class = match e.kind {
+                AuthErrorKind::Required => "AuthorizationRequired",
+                AuthErrorKind::InsufficientScope => "InsufficientScopeError",
+                AuthErrorKind::Denied => "AuthorizationDeniedError",
+                _ => "AuthorizationError",
+            };
+            let optional = |v: &Option<String>| Field::Json(v.clone().map(Value::String));
+            (
+                ErrorClass::Named(class),
+                vec![
+                    ("error", optional(&e.error)),
+                    ("error_description", optional(&e.error_description)),
+                    ("authorization_url", optional(&e.authorization_url)),
+                    ("scope", optional(&e.scope)),
+                ],
+            )
+        }
         Error::InvalidArgument { message } => {
             return ErrorFacts {
                 class: ErrorClass::Argument,

@@ -8,6 +8,7 @@
 //! [`operation`], and one method per binding client (see docs/architecture.md).
 
 pub mod answer;
+pub mod auth;
 pub mod era;
 pub mod errors;
 pub mod operation;
@@ -15,6 +16,7 @@ pub mod options;
 pub mod subscription;
 
 pub use answer::{handler_result, raised};
+pub use auth::{AuthHooks, AuthSpec, StoreCall, StoreHook};
 pub use era::{verdict_json, SavedVerdict};
 pub use errors::{describe, ErrorClass, ErrorFacts, Field};
 pub use operation::Operation;

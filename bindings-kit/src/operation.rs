@@ -87,6 +87,10 @@ pub enum Operation {
     },
     ClearCache {},
     Close {},
+    /// Finishes an authorization that raised `AuthorizationRequired`.
+    CompleteAuthorization {
+        callback_url: String,
+    },
     /// Adopts an existing session without `initialize`; see [`Client::resume`].
     Resume {
         session_id: String,
@@ -242,6 +246,10 @@ impl Operation {
                 client.resume(&session_id, &protocol_version)?;
                 Value::Null
             }
+            Self::CompleteAuthorization { callback_url } => {
+                client.complete_authorization(&callback_url).await?;
+                Value::Null
+            }
         })
     }
 }
@@ -256,6 +264,7 @@ const FIELD_KINDS: &[(&str, Kind)] = &[
     ("session_id", Kind::Text),
     ("protocol_version", Kind::Text),
     ("level", Kind::Text),
+    ("callback_url", Kind::Text),
     ("log_level", Kind::Text),
     ("params", Kind::Mapping),
     ("arguments", Kind::Mapping),

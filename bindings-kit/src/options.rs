@@ -2,6 +2,7 @@
 //! under their own names. Anything left out takes the core's default, so the defaults exist
 //! once; an unknown name or a mistyped value is refused with the name in the message.
 
+use crate::auth::{AuthHooks, AuthSpec};
 use crate::era::SavedVerdict;
 use crate::operation::{describe_serde_error, seconds};
 use mcpstream::{ClientOptions, Error, Handlers};
@@ -28,6 +29,8 @@ pub struct BindingOptions {
     pub prior: Option<SavedVerdict>,
     pub probe_timeout: Option<f64>,
     pub max_input_rounds: Option<u32>,
+    /// `OAuth(...)` or `ClientCredentials(...)`; its callables come as [`AuthHooks`].
+    pub auth: Option<AuthSpec>,
 }
 
 impl BindingOptions {
@@ -47,8 +50,15 @@ impl BindingOptions {
     }
 
     /// The core's options with these settings over its defaults.
-    pub fn client_options(self, handlers: Handlers) -> Result<ClientOptions, Error> {
+    pub fn client_options(
+        self,
+        handlers: Handlers,
+        auth_hooks: AuthHooks,
+    ) -> Result<ClientOptions, Error> {
         let mut opts = ClientOptions::default().handlers(handlers);
+        if let Some(auth) = self.auth {
+            opts.auth = Some(auth.into_auth(auth_hooks)?);
+        }
         if let Some(headers) = self.headers {
             opts.headers = headers.into_iter().collect();
         }
@@ -139,7 +149,7 @@ mod tests {
     use serde_json::json;
 
     fn build(text: &str) -> Result<ClientOptions, Error> {
-        BindingOptions::from_json(text)?.client_options(Handlers::default())
+        BindingOptions::from_json(text)?.client_options(Handlers::default(), AuthHooks::default())
     }
 
     #[test]

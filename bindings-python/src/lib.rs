@@ -2,6 +2,7 @@
 //! errors and bridges the runtime; the protocol logic stays in the core crate, and what the
 //! Python and Ruby bindings share is in the binding kit.
 
+mod auth;
 mod bridge;
 mod dispatcher;
 mod errors;
@@ -41,7 +42,8 @@ impl NativeClient {
     // Each handler is its own keyword-only argument: named, not positional.
     #[allow(clippy::too_many_arguments)]
     #[pyo3(signature = (url, options, *, on_sampling=None, on_elicitation=None, on_roots=None,
-                        on_notification=None, on_session_change=None))]
+                        on_notification=None, on_session_change=None, on_authorize=None,
+                        token_store=None))]
     fn new(
         py: Python<'_>,
         url: &str,
@@ -51,6 +53,8 @@ impl NativeClient {
         on_roots: Option<Py<PyAny>>,
         on_notification: Option<Py<PyAny>>,
         on_session_change: Option<Py<PyAny>>,
+        on_authorize: Option<Py<PyAny>>,
+        token_store: Option<Py<PyAny>>,
     ) -> PyResult<Self> {
         let callbacks = Dispatcher::default();
         let handlers = hooks::Hooks {
@@ -62,7 +66,8 @@ impl NativeClient {
         }
         .into_handlers(&callbacks);
         let build = || {
-            let opts = BindingOptions::from_json(options)?.client_options(handlers)?;
+            let auth = auth::hooks(on_authorize, token_store);
+            let opts = BindingOptions::from_json(options)?.client_options(handlers, auth)?;
             mcpstream::Client::with_options(url, opts)
         };
         build()

@@ -174,6 +174,11 @@ impl Client {
         blocking!(self, |c| c.set_logging_level(&level))
     }
 
+    pub fn complete_authorization(&self, callback_url: &str) -> Result<()> {
+        let callback_url = callback_url.to_owned();
+        blocking!(self, |c| c.complete_authorization(&callback_url))
+    }
+
     pub fn list_tools_with(&self, opts: RequestOptions) -> Result<Value> {
         blocking!(self, |c| c.list_tools_with(opts))
     }

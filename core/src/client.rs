@@ -19,7 +19,6 @@ use serde_json::{json, Value};
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
-use std::time::Duration;
 use tokio::task::AbortHandle;
 
 /// Guards against a server whose `nextCursor` never ends.
@@ -97,16 +96,6 @@ impl Drop for Inner {
 
 pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
-}
-
-/// `fut`, or `Error::Timeout` if it takes longer than `limit`.
-async fn within<T>(
-    limit: Duration,
-    fut: impl std::future::Future<Output = Result<T>>,
-) -> Result<T> {
-    tokio::time::timeout(limit, fut)
-        .await
-        .unwrap_or(Err(Error::Timeout { after: limit }))
 }
 
 impl Client {
@@ -273,18 +262,21 @@ impl Client {
         let id = self.next_id();
         let body = Bytes::from(jsonrpc::request_body(&id, "initialize", Some(params)));
         // initialize is never cancelled (C6): a timeout abandons it without notifying.
-        let (headers, message) = within(opts.timeout, async {
-            let transport = &self.inner.transport;
-            let (headers, reply) = transport.post_request(&id, body, None, &[]).await?;
-            let message = match reply {
-                Reply::Json(message) => message,
-                // Only pings may precede the initialize response (C5), and a broken
-                // initialize stream is not resumed.
-                Reply::Stream(stream) => self.await_response(&id, *stream, OnBreak::Fail).await?,
-            };
-            Ok((headers, message))
-        })
-        .await?;
+        let (headers, message) = self
+            .within(opts.timeout, async {
+                let transport = &self.inner.transport;
+                let (headers, reply) = transport.post_request(&id, body, None, &[]).await?;
+                let message = match reply {
+                    Reply::Json(message) => message,
+                    // Only pings may precede the initialize response (C5), and a broken
+                    // initialize stream is not resumed.
+                    Reply::Stream(stream) => {
+                        self.await_response(&id, *stream, OnBreak::Fail).await?
+                    }
+                };
+                Ok((headers, message))
+            })
+            .await?;
         let result = message.into_result()?;
         let session_id = headers
             .get(SESSION_ID_HEADER)
@@ -322,11 +314,12 @@ impl Client {
             None,
         ));
         let transport = &self.inner.transport;
-        let sent = within(
-            opts.timeout,
-            transport.post_message(initialized, Some(&session)),
-        )
-        .await;
+        let sent = self
+            .within(
+                opts.timeout,
+                transport.post_message(initialized, Some(&session)),
+            )
+            .await;
         if let Err(e) = sent {
             if e.is_session_expired() {
                 self.inner.session.clear_if_current(&session);
@@ -339,6 +332,18 @@ impl Client {
             standalone::wait_until_answered(self, first_answer).await;
         }
         Ok((result, session))
+    }
+
+    /// Finishes an authorization that failed with `AuthorizationRequired` (no `on_authorize`
+    /// callback was configured): `callback_url` is the URL the authorization server sent the
+    /// user back to. Then send the request (or `connect()`) again.
+    pub async fn complete_authorization(&self, callback_url: &str) -> Result<()> {
+        let Some(auth) = self.inner.transport.authorizer() else {
+            return Err(Error::invalid_argument(
+                "complete_authorization needs a client configured with auth",
+            ));
+        };
+        auth.complete(callback_url).await
     }
 
     /// Sends a JSON-RPC request and returns its `result`, with the client's default timeout.
@@ -497,7 +502,9 @@ impl Client {
         let session = self.session();
         let limit = self.inner.options.timeout;
         let transport = &self.inner.transport;
-        let outcome = within(limit, transport.open_event_stream(session.as_deref(), None)).await;
+        let outcome = self
+            .within(limit, transport.open_event_stream(session.as_deref(), None))
+            .await;
         if let (Err(Error::SessionExpired { .. }), Some(s)) = (&outcome, &session) {
             self.expired(s);
         }
@@ -573,7 +580,9 @@ impl Client {
         }
         let limit = self.inner.options.timeout;
         let transport = &self.inner.transport;
-        let outcome = within(limit, transport.post_message(body, session.as_deref())).await;
+        let outcome = self
+            .within(limit, transport.post_message(body, session.as_deref()))
+            .await;
         if let (Err(Error::SessionExpired { .. }), Some(s)) = (&outcome, &session) {
             self.expired(s);
         }

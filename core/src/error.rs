@@ -101,6 +101,61 @@ pub enum Error {
     /// The caller's own input was unusable (a bad URL, header or option); nothing was sent.
     /// Bindings raise their language's argument error (`ValueError`, `ArgumentError`).
     InvalidArgument { message: String },
+    /// Authorization (OAuth) could not give the request a token: the user must authorize, the
+    /// server wants more scope, the authorization server refused, or its answers broke the
+    /// rules. `error`/`error_description` are the authorization server's own words, when it
+    /// gave any.
+    Authorization(Box<AuthError>),
+}
+
+/// Why authorization failed; each kind is its own class in Python and Ruby.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum AuthErrorKind {
+    /// The user must authorize in a browser: no `on_authorize` callback was configured.
+    /// `authorization_url` is where to send them; `Client::complete_authorization` finishes.
+    Required,
+    /// The server answered 403 `insufficient_scope` and stepping up did not help (or is not
+    /// possible). `scope` is what it asked for.
+    InsufficientScope,
+    /// The user or the authorization server refused (`access_denied`, `invalid_grant` on a
+    /// code, an `error` in the redirect).
+    Denied,
+    /// Anything else: discovery, registration, a token endpoint error, an insecure endpoint,
+    /// an issuer or state mismatch, an authorization server without PKCE.
+    Failed,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuthError {
+    pub kind: AuthErrorKind,
+    pub message: String,
+    /// The OAuth `error` code (e.g. `invalid_grant`, `access_denied`, `insufficient_scope`).
+    pub error: Option<String>,
+    pub error_description: Option<String>,
+    /// `Required`: the URL the user must open.
+    pub authorization_url: Option<String>,
+    /// `InsufficientScope`: the scope the server asked for.
+    pub scope: Option<String>,
+}
+
+impl AuthError {
+    pub(crate) fn new(kind: AuthErrorKind, message: impl Into<String>) -> Self {
+        Self {
+            kind,
+            message: message.into(),
+            error: None,
+            error_description: None,
+            authorization_url: None,
+            scope: None,
+        }
+    }
+}
+
+impl From<AuthError> for Error {
+    fn from(e: AuthError) -> Self {
+        Self::Authorization(Box::new(e))
+    }
 }
 
 impl Error {
@@ -108,6 +163,10 @@ impl Error {
         Self::Protocol {
             message: message.into(),
         }
+    }
+
+    pub(crate) fn auth(kind: AuthErrorKind, message: impl Into<String>) -> Self {
+        AuthError::new(kind, message).into()
     }
 
     pub(crate) fn transport(message: impl Into<String>) -> Self {
@@ -165,6 +224,14 @@ impl fmt::Display for Error {
             Self::Rpc { code, message, .. } => write!(f, "JSON-RPC error {code}: {message}"),
             Self::Protocol { message } => write!(f, "protocol error: {message}"),
             Self::InvalidArgument { message } => write!(f, "invalid argument: {message}"),
+            Self::Authorization(e) => {
+                write!(f, "authorization: {}", e.message)?;
+                match (&e.error, &e.error_description) {
+                    (Some(code), Some(text)) => write!(f, " ({code}: {text})"),
+                    (Some(code), None) => write!(f, " ({code})"),
+                    _ => Ok(()),
+                }
+            }
         }
     }
 }

@@ -17,6 +17,7 @@
 //! # Ok(()) }
 //! ```
 
+pub mod auth;
 pub mod blocking;
 mod body;
 mod cache;
@@ -44,7 +45,7 @@ mod transport;
 
 pub use client::{Client, CloseOutcome, EventStream};
 pub use era::{Era, EraChoice, Verdict, MODERN_PROTOCOL_VERSIONS};
-pub use error::{Error, HttpErrorKind, Result};
+pub use error::{AuthError, AuthErrorKind, Error, HttpErrorKind, Result};
 pub use handlers::{Handlers, SessionChange, SessionChangeReason};
 pub use options::{
     ClientOptions, ReconnectPolicy, RedirectPolicy, RequestOptions, SessionExpiryPolicy,

@@ -114,6 +114,9 @@ pub struct ClientOptions {
     pub probe_timeout: Duration,
     /// A modern request answered `input_required` more often than this fails.
     pub max_input_rounds: u32,
+    /// OAuth: how the client obtains the token every request carries. Not together with an
+    /// `Authorization` header in `headers`.
+    pub auth: Option<crate::auth::Auth>,
 }
 
 impl Default for ClientOptions {
@@ -138,6 +141,7 @@ impl Default for ClientOptions {
             prior: None,
             probe_timeout: Duration::from_secs(10),
             max_input_rounds: 10,
+            auth: None,
         }
     }
 }
@@ -195,6 +199,11 @@ impl ClientOptions {
 
     pub fn prior(mut self, verdict: Verdict) -> Self {
         self.prior = Some(verdict);
+        self
+    }
+
+    pub fn auth(mut self, auth: impl Into<crate::auth::Auth>) -> Self {
+        self.auth = Some(auth.into());
         self
     }
 

@@ -208,6 +208,16 @@ impl Client {
         (session, outcome)
     }
 
+    /// `work`, or `Error::Timeout` once `timeout` has passed (time the user spent
+    /// authorizing meanwhile not counted).
+    pub(crate) async fn within<T>(
+        &self,
+        timeout: Duration,
+        work: impl std::future::Future<Output = Result<T>>,
+    ) -> Result<T> {
+        self.within_deadline(work, timeout, None).await
+    }
+
     async fn within_deadline<T>(
         &self,
         work: impl std::future::Future<Output = Result<T>>,
@@ -215,8 +225,10 @@ impl Client {
         bump: Option<Arc<Notify>>,
     ) -> Result<T> {
         let start = Instant::now();
-        let hard = start + self.inner.options.max_request_time.max(timeout);
+        let mut hard = start + self.inner.options.max_request_time.max(timeout);
         let mut deadline = start + timeout;
+        let auth = self.inner.transport.authorizer();
+        let mut paused = auth.map(|a| a.time_with_user());
         tokio::pin!(work);
         loop {
             let progressed = async {
@@ -228,6 +240,15 @@ impl Client {
             tokio::select! {
                 outcome = &mut work => return outcome,
                 _ = tokio::time::sleep_until(deadline) => {
+                    if let (Some(auth), Some(mark)) = (auth, paused) {
+                        let extra = auth.time_with_user_since(mark).await;
+                        if !extra.is_zero() {
+                            paused = Some(mark + extra);
+                            deadline += extra;
+                            hard += extra;
+                            continue;
+                        }
+                    }
                     let after = if deadline == hard { hard - start } else { timeout };
                     return Err(Error::Timeout { after });
                 }

@@ -1,6 +1,7 @@
 //! HTTP for the Streamable HTTP transport: one POST per message, JSON or SSE answers, status
 //! mapping and redirects. Reading bodies (bounded, and to their end) is `body.rs`'s job.
 
+use crate::auth::{self, Authorizer, Credential};
 use crate::body::{self, drain, read_truncated};
 use crate::error::{Error, Result};
 use crate::jsonrpc::{answers, Incoming, RequestId};
@@ -8,8 +9,9 @@ use crate::options::{ClientOptions, RedirectPolicy};
 use crate::session::{self, Session, PROTOCOL_VERSION_HEADER, SESSION_ID_HEADER};
 use crate::stream::MessageStream;
 use bytes::Bytes;
-use reqwest::header::{HeaderMap, HeaderName, HeaderValue, ACCEPT, CONTENT_TYPE};
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue, ACCEPT, AUTHORIZATION, CONTENT_TYPE};
 use reqwest::{Method, Response, StatusCode, Url};
+use std::sync::Arc;
 use std::time::Duration;
 
 const ACCEPT_POST: &str = "application/json, text/event-stream";
@@ -23,6 +25,8 @@ pub(crate) struct Transport {
     url: Url,
     max_response_bytes: usize,
     connect_timeout: Duration,
+    /// OAuth: each request's token, and what a 401 or 403 sets off.
+    auth: Option<Arc<Authorizer>>,
 }
 
 /// How the server answered a request's POST.
@@ -42,6 +46,16 @@ impl Transport {
             )));
         }
         let mut headers = HeaderMap::new();
+        if options.auth.is_some()
+            && options
+                .headers
+                .iter()
+                .any(|(name, _)| name.eq_ignore_ascii_case("authorization"))
+        {
+            return Err(Error::invalid_argument(
+                "an Authorization header and auth are both set: pass one (auth obtains and sends the token itself)",
+            ));
+        }
         for (name, value) in &options.headers {
             let name = HeaderName::from_bytes(name.as_bytes())
                 .map_err(|_| Error::invalid_argument(format!("invalid header name {name:?}")))?;
@@ -69,18 +83,42 @@ impl Transport {
             .map_err(|e| {
                 Error::invalid_argument(format!("cannot build HTTP client: {}", describe(&e)))
             })?;
+        let auth = match &options.auth {
+            Some(config) => Some(Arc::new(Authorizer::new(
+                &url,
+                config.clone(),
+                &options.user_agent,
+                options.connect_timeout,
+                options.timeout,
+            )?)),
+            None => None,
+        };
         Ok(Self {
             http,
             url,
             max_response_bytes: options.max_response_bytes,
             connect_timeout: options.connect_timeout,
+            auth,
         })
+    }
+
+    pub fn authorizer(&self) -> Option<&Arc<Authorizer>> {
+        self.auth.as_ref()
+    }
+
+    async fn credential(&self) -> Result<Option<Credential>> {
+        match &self.auth {
+            Some(auth) => auth.credential().await.map(Some),
+            None => Ok(None),
+        }
     }
 
     pub fn url(&self) -> &Url {
         &self.url
     }
 
+    /// Sends the request with its token; a 401, or a 403 `insufficient_scope`, is handed to
+    /// the authorizer and the request sent again, a bounded number of times.
     async fn send(
         &self,
         method: Method,
@@ -89,10 +127,67 @@ impl Transport {
         session: Option<&Session>,
         extra: &[(HeaderName, HeaderValue)],
     ) -> Result<Response> {
+        let mut reauthorized = false;
+        let mut step_ups = 0;
+        loop {
+            let credential = self.credential().await?;
+            let mut resp = self
+                .send_once(
+                    method.clone(),
+                    accept,
+                    body.clone(),
+                    session,
+                    extra,
+                    &credential,
+                )
+                .await?;
+            let status = resp.status();
+            if status.is_success() {
+                return Ok(resp);
+            }
+            if let (Some(auth), Some(used)) = (&self.auth, &credential) {
+                if status == StatusCode::UNAUTHORIZED && !reauthorized {
+                    reauthorized = true;
+                    auth.on_unauthorized(resp.headers(), used).await?;
+                    drain(resp).await;
+                    continue;
+                }
+                if status == StatusCode::FORBIDDEN {
+                    if let Some(challenge) = auth::insufficient_scope(resp.headers()) {
+                        if step_ups < auth.max_step_ups() {
+                            step_ups += 1;
+                            auth.on_insufficient_scope(&challenge, used).await?;
+                            drain(resp).await;
+                            continue;
+                        }
+                        return Err(auth::scope_refused(&challenge));
+                    }
+                }
+                if status == StatusCode::UNAUTHORIZED {
+                    return Err(auth::token_refused(resp.headers()));
+                }
+            }
+            let body = read_truncated(&mut resp, ERROR_BODY_CAP).await;
+            return Err(session::error_for_status(status.as_u16(), &body, session));
+        }
+    }
+
+    async fn send_once(
+        &self,
+        method: Method,
+        accept: &'static str,
+        body: Option<Bytes>,
+        session: Option<&Session>,
+        extra: &[(HeaderName, HeaderValue)],
+        credential: &Option<Credential>,
+    ) -> Result<Response> {
         let mut req = self
             .http
             .request(method, self.url.clone())
             .header(ACCEPT, accept);
+        if let Some(header) = credential.as_ref().and_then(|c| c.header.clone()) {
+            req = req.header(AUTHORIZATION, header);
+        }
         if let Some(session) = session {
             if let Some(id) = &session.id {
                 req = req.header(SESSION_ID_HEADER, id.as_str());
@@ -105,13 +200,7 @@ impl Transport {
         if let Some(body) = body {
             req = req.header(CONTENT_TYPE, "application/json").body(body);
         }
-        let mut resp = req.send().await.map_err(|e| self.map_reqwest(&e))?;
-        let status = resp.status();
-        if status.is_success() {
-            return Ok(resp);
-        }
-        let body = read_truncated(&mut resp, ERROR_BODY_CAP).await;
-        Err(session::error_for_status(status.as_u16(), &body, session))
+        req.send().await.map_err(|e| self.map_reqwest(&e))
     }
 
     /// POSTs a request. The answer is either its JSON response or an SSE stream that will
@@ -170,6 +259,10 @@ impl Transport {
     /// DELETEs the session; the status, and the start of the body of a non-2xx answer.
     pub async fn delete(&self, session: &Session) -> Result<(u16, Vec<u8>)> {
         let mut req = self.http.delete(self.url.clone());
+        // Ending a session never sets off an authorization: it goes with the token there is.
+        if let Some(header) = self.credential().await?.and_then(|c| c.header) {
+            req = req.header(AUTHORIZATION, header);
+        }
         if let Some(id) = &session.id {
             req = req.header(SESSION_ID_HEADER, id.as_str());
         }
@@ -253,7 +346,7 @@ fn media_type(headers: &HeaderMap) -> Option<String> {
 }
 
 /// The whole error chain: reqwest's own message alone ("error sending request") says too little.
-fn describe(e: &(dyn std::error::Error + 'static)) -> String {
+pub(crate) fn describe(e: &(dyn std::error::Error + 'static)) -> String {
     let mut text = e.to_string();
     let mut source = e.source();
     while let Some(s) = source {

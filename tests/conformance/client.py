@@ -17,7 +17,9 @@ from __future__ import annotations
 import json
 import os
 import sys
-from typing import Any, Dict, List
+import urllib.error
+import urllib.request
+from typing import Any, Dict, List, Union
 
 import mcpstream
 
@@ -212,6 +214,61 @@ def schema_preservation(url: str) -> None:
         text_of(client.call_tool("json_schema_echo", {"schema": schema}))
 
 
+# What a real app would configure: a Client ID Metadata Document it hosts (used where the
+# authorization server supports those, with dynamic registration as the fallback) and a
+# loopback redirect URI. The suite's authorization server redirects at once, with no login
+# page, so "the user" here is a request that reads the redirect instead of following it.
+CLIENT_METADATA_URL = "https://conformance-test.local/client-metadata.json"
+REDIRECT_URI = "http://localhost:3000/callback"
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+
+def headless_authorize(url: str) -> str:
+    """The browser's part: open the authorization URL, return where it sends us back."""
+    opener = urllib.request.build_opener(_NoRedirect)
+    try:
+        opener.open(url, timeout=10)
+    except urllib.error.HTTPError as answer:
+        location = answer.headers.get("Location")
+        if answer.code in (301, 302, 303, 307, 308) and location:
+            return str(location)
+        raise
+    raise RuntimeError("the authorization endpoint did not redirect back")
+
+
+def authorized(url: str) -> None:
+    # An agent using a server that needs OAuth: it lists the tools and calls one. The
+    # 2025-03-26 scenarios are servers without resource metadata, which the client reaches
+    # only when told to accept that older discovery (legacy_discovery, off by default).
+    scenario = os.environ.get("MCP_CONFORMANCE_SCENARIO", "")
+    given = context()
+    auth: Union[mcpstream.OAuth, mcpstream.ClientCredentials]
+    if scenario.startswith("auth/client-credentials"):
+        auth = mcpstream.ClientCredentials(
+            client_id=given["client_id"],
+            client_secret=given.get("client_secret"),
+            private_key_pem=given.get("private_key_pem"),
+            algorithm=given.get("signing_algorithm", "ES256"),
+        )
+    else:
+        auth = mcpstream.OAuth(
+            client_name="mcpstream-conformance",
+            redirect_uri=REDIRECT_URI,
+            on_authorize=headless_authorize,
+            client_id=given.get("client_id"),
+            client_secret=given.get("client_secret"),
+            client_metadata_url=CLIENT_METADATA_URL,
+            legacy_discovery=scenario.startswith("auth/2025-03-26-"),
+        )
+    with mcpstream.Client(url, client_info=CLIENT_INFO, auth=auth) as client:
+        client.list_tools()
+        client.call_tool("test-tool", {})
+
+
 SCENARIOS = {
     "initialize": initialize,
     "tools_call": tools_call,
@@ -231,6 +288,8 @@ def main() -> int:
     scenario = os.environ.get("MCP_CONFORMANCE_SCENARIO", "")
     url = sys.argv[-1]
     run = SCENARIOS.get(scenario)
+    if run is None and scenario.startswith("auth/"):
+        run = authorized
     if run is None:
         # auth/* and anything newer: plain use of the server, which fails where a feature is
         # missing (OAuth), so the suite reports it rather than this script hiding it.

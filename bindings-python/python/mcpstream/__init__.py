@@ -9,11 +9,16 @@ with Client("http://127.0.0.1:8000/mcp") as client:
 import atexit
 
 from mcpstream import _native
+from mcpstream._auth import ClientCredentials, FileTokenStore, MemoryTokenStore, OAuth, TokenStore
 from mcpstream._client import AsyncClient, Client
 from mcpstream._native import DEFAULT_MAX_RESPONSE_BYTES, __version__, forget_verdict
 from mcpstream._subscription import AsyncSubscription, Subscription, SubscriptionEvent
 from mcpstream.errors import (
+    AuthorizationDeniedError,
+    AuthorizationError,
+    AuthorizationRequired,
     HTTPError,
+    InsufficientScopeError,
     MCPError,
     ProtocolError,
     RPCError,
@@ -28,9 +33,18 @@ atexit.register(_native.shutdown)
 __all__ = [
     "AsyncClient",
     "AsyncSubscription",
+    "AuthorizationDeniedError",
+    "AuthorizationError",
+    "AuthorizationRequired",
     "Client",
+    "ClientCredentials",
     "DEFAULT_MAX_RESPONSE_BYTES",
+    "FileTokenStore",
     "HTTPError",
+    "InsufficientScopeError",
+    "MemoryTokenStore",
+    "OAuth",
+    "TokenStore",
     "MCPError",
     "ProtocolError",
     "RPCError",

@@ -5,9 +5,9 @@ from __future__ import annotations
 import asyncio
 import json
 from types import TracebackType
-from typing import Any, Dict, Iterable, Mapping, Optional, Type
+from typing import Any, Dict, Iterable, Mapping, Optional, Type, Union
 
-from mcpstream import _hooks
+from mcpstream import _auth, _hooks
 from mcpstream._native import NativeClient
 from mcpstream._subscription import AsyncSubscription, Subscription
 
@@ -70,7 +70,10 @@ class _Base:
     sends one per page), ``fresh`` (modern era: ask the server even if a result it allowed to
     be reused is still kept) and ``log_level`` (modern era: the level of log messages the
     server may send during this request, over ``set_logging_level``); ``call_tool`` and
-    ``request`` take ``log_level`` too."""
+    ``request`` take ``log_level`` too.
+
+    ``auth``: :class:`~mcpstream.OAuth` or :class:`~mcpstream.ClientCredentials` for servers
+    that need authorization (not together with an ``Authorization`` header)."""
 
     def __init__(
         self,
@@ -95,8 +98,10 @@ class _Base:
         prior: Optional[Mapping[str, Any]] = None,
         probe_timeout: Optional[float] = None,
         max_input_rounds: Optional[int] = None,
+        auth: Optional[Union[_auth.OAuth, _auth.ClientCredentials]] = None,
     ) -> None:
         self._loop: Optional[asyncio.AbstractEventLoop] = None
+        auth_settings, on_authorize, token_store = (None, None, None) if auth is None else _auth.native_settings(auth)
         settings = {
             "headers": None if headers is None else dict(headers),
             "timeout": timeout,
@@ -112,6 +117,7 @@ class _Base:
             "prior": None if prior is None else dict(prior),
             "probe_timeout": probe_timeout,
             "max_input_rounds": max_input_rounds,
+            "auth": auth_settings,
         }
         get_loop = self._event_loop
         self._native = NativeClient(
@@ -122,6 +128,8 @@ class _Base:
             on_roots=None if on_roots is None else _hooks.request(on_roots, get_loop),
             on_notification=None if on_notification is None else _hooks.notification(on_notification, get_loop),
             on_session_change=None if on_session_change is None else _hooks.session_change(on_session_change, get_loop),
+            on_authorize=on_authorize,
+            token_store=token_store,
         )
 
     def _event_loop(self) -> Optional[asyncio.AbstractEventLoop]:
@@ -318,6 +326,12 @@ class Client(_Base):
         :class:`SessionExpiredError`."""
         self._native.call(_op("resume", session_id=session_id, protocol_version=protocol_version))
 
+    def complete_authorization(self, callback_url: str) -> None:
+        """Finishes an authorization that raised :class:`~mcpstream.AuthorizationRequired`:
+        ``callback_url`` is the URL the authorization server sent the browser back to. Then
+        call again (or ``connect()``)."""
+        self._native.call(_op("complete_authorization", callback_url=callback_url))
+
     def __enter__(self) -> Client:
         self.connect()
         return self
@@ -453,6 +467,11 @@ class AsyncClient(_Base):
         self._loop = asyncio.get_running_loop()
         op = _op("resume", session_id=session_id, protocol_version=protocol_version)
         await self._native.call_async(op)
+
+    async def complete_authorization(self, callback_url: str) -> None:
+        """Finishes an authorization that raised :class:`~mcpstream.AuthorizationRequired`;
+        see :meth:`Client.complete_authorization`."""
+        await self._native.call_async(_op("complete_authorization", callback_url=callback_url))
 
     async def __aenter__(self) -> AsyncClient:
         await self.connect()

@@ -1,5 +1,6 @@
-from typing import Awaitable, Optional, Tuple, final
+from typing import Awaitable, Callable, Optional, Tuple, final
 
+from mcpstream._auth import _StoreAdapter
 from mcpstream._hooks import NotificationAdapter, ProgressAdapter, RequestAdapter, SessionChangeAdapter
 
 __all__ = [
@@ -26,6 +27,8 @@ class NativeClient:
         on_roots: Optional[RequestAdapter] = None,
         on_notification: Optional[NotificationAdapter] = None,
         on_session_change: Optional[SessionChangeAdapter] = None,
+        on_authorize: Optional[Callable[[str], Optional[str]]] = None,
+        token_store: Optional[_StoreAdapter] = None,
     ) -> NativeClient: ...
     @property
     def url(self) -> str: ...

@@ -17,6 +17,10 @@ __all__ = [
     "SessionExpiredError",
     "RPCError",
     "ProtocolError",
+    "AuthorizationError",
+    "AuthorizationRequired",
+    "InsufficientScopeError",
+    "AuthorizationDeniedError",
 ]
 
 
@@ -95,3 +99,48 @@ class RPCError(MCPError):
 class ProtocolError(MCPError):
     """The server's answer broke the protocol: malformed JSON or SSE, an unsupported protocol
     version, an invalid session id, an oversize body, or a stream that ended too early."""
+
+
+class AuthorizationError(MCPError):
+    """Authorization (OAuth) could not give the request a token: discovery, registration or
+    the token endpoint failed, or an answer broke the rules (an issuer or state mismatch, an
+    authorization server without PKCE, an insecure endpoint).
+
+    Attributes:
+        error: the authorization server's OAuth error code (``invalid_grant``, ...), if any.
+        error_description: its explanation, if any.
+        authorization_url: for :class:`AuthorizationRequired`, the URL the user must open.
+        scope: for :class:`InsufficientScopeError`, the scope the server asked for.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        error: Optional[str] = None,
+        error_description: Optional[str] = None,
+        authorization_url: Optional[str] = None,
+        scope: Optional[str] = None,
+    ) -> None:
+        super().__init__(message)
+        self.error = error
+        self.error_description = error_description
+        self.authorization_url = authorization_url
+        self.scope = scope
+
+
+class AuthorizationRequired(AuthorizationError):
+    """The user must authorize in a browser and no ``on_authorize`` callback was given.
+
+    Open :attr:`authorization_url`, then pass the URL the browser was sent back to to
+    ``client.complete_authorization(callback_url)`` and try again."""
+
+
+class InsufficientScopeError(AuthorizationError):
+    """The server answered 403 ``insufficient_scope`` and stepping up (authorizing again for
+    the wider :attr:`scope`) did not help or was not possible."""
+
+
+class AuthorizationDeniedError(AuthorizationError):
+    """The user or the authorization server refused (``access_denied``, or an ``error`` in
+    the redirect)."""

@@ -1,5 +1,7 @@
 //! How a reference server instance behaves. The binary maps its flags onto these fields.
 
+use crate::auth::{settings::apply_flag, AuthSettings};
+
 /// Protocol versions of the session era the reference server speaks, newest first.
 pub const SUPPORTED_VERSIONS: &[&str] = &["2025-11-25", "2025-06-18", "2025-03-26"];
 
@@ -48,6 +50,9 @@ pub struct Config {
     pub cache_ttl_ms: Option<u64>,
     /// `cacheScope` of cacheable modern results (`--cache-scope public|private`).
     pub cache_scope: String,
+    /// An OAuth 2.1 authorization server on this origin, and `/mcp` as its protected
+    /// resource (`--auth` and the `--auth-*` switches); `None` serves `/mcp` openly.
+    pub auth: Option<AuthSettings>,
 }
 
 impl Default for Config {
@@ -65,6 +70,7 @@ impl Default for Config {
             modern_versions: vec![MODERN_VERSION.to_owned()],
             cache_ttl_ms: Some(0),
             cache_scope: "private".to_owned(),
+            auth: None,
         }
     }
 }
@@ -134,6 +140,9 @@ impl Config {
                     if !matches!(config.cache_scope.as_str(), "public" | "private") {
                         return Err("--cache-scope takes public or private".into());
                     }
+                }
+                flag if flag == "--auth" || flag.starts_with("--auth-") => {
+                    apply_flag(&mut config.auth, flag, &mut value)?
                 }
                 other => return Err(format!("unknown argument {other:?}")),
             }

@@ -3,6 +3,7 @@
 //! misbehaving answers, feed listen streams). Tests start it in-process with
 //! [`TestServer::start`]; other languages run the `mcpstream-testserver` binary.
 
+mod auth;
 mod base64;
 mod config;
 mod http;
@@ -15,6 +16,10 @@ mod state;
 mod streams;
 mod tools;
 
+pub use auth::{
+    AuthSettings, AuthState, AuthStats, AuthorizeFailure, IssMode, StateMode, TokenFailure,
+    TokenRequestRecord,
+};
 pub use config::{Config, ServerEra, MODERN_VERSION, SUPPORTED_VERSIONS};
 pub use server::router;
 pub use state::{RecordedRequest, ScriptedResponse, State};
@@ -118,6 +123,14 @@ impl TestServer {
 
     pub fn state(&self) -> &State {
         &self.state
+    }
+
+    /// The authorization server's controls and stats (the `/_admin/auth/...` twins).
+    /// Panics unless the server was started with `Config.auth`.
+    pub fn auth(&self) -> &AuthState {
+        self.state
+            .auth()
+            .expect("this test server runs without Config.auth")
     }
 
     /// Every request received so far, oldest first.

@@ -30,7 +30,7 @@ const VERSION_HEADER: &str = "mcp-protocol-version";
 const KEEPALIVE: Duration = Duration::from_secs(15);
 
 pub fn router(state: Arc<State>) -> Router {
-    Router::new()
+    let routes = Router::new()
         .route("/mcp", any(mcp))
         .route("/moved", any(moved))
         .route(
@@ -43,8 +43,8 @@ pub fn router(state: Arc<State>) -> Router {
         .route("/_admin/connections", get(connections))
         .route("/_admin/push", post(push))
         .route("/_admin/notify", post(notify))
-        .route("/_admin/listeners", get(listeners))
-        .with_state(state)
+        .route("/_admin/listeners", get(listeners));
+    crate::auth::mount(routes, &state).with_state(state)
 }
 
 async fn mcp(
@@ -55,7 +55,12 @@ async fn mcp(
     body: Bytes,
 ) -> Response<Body> {
     let modern_only = state.config.era == ServerEra::ModernOnly;
-    let response = match scripted(&state, &method, &body).await {
+    // A protected resource refuses before anything else, scripts included.
+    let canned = match crate::auth::resource::refusal(&state, &headers, &body) {
+        Some(refusal) => Some(refusal),
+        None => scripted(&state, &method, &body).await,
+    };
+    let response = match canned {
         Some(canned) => canned,
         None => match method {
             Method::POST if modern::is_modern(&state.config, &headers, &body) => {
@@ -133,7 +138,7 @@ async fn moved(
     response
 }
 
-fn record(
+pub(crate) fn record(
     method: &Method,
     path: &str,
     peer: SocketAddr,

@@ -12,6 +12,7 @@ use tokio::sync::{broadcast, oneshot};
 
 use crate::streams::StreamHub;
 
+use crate::auth::AuthState;
 use crate::config::Config;
 use crate::modern::ModernState;
 
@@ -35,6 +36,12 @@ impl RecordedRequest {
         self.headers
             .get(&name.to_ascii_lowercase())
             .map(String::as_str)
+    }
+
+    /// The token of a `Bearer` `Authorization` header, to tell which token a request carried.
+    pub fn bearer(&self) -> Option<&str> {
+        let (scheme, token) = self.header("authorization")?.split_once(' ')?;
+        scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
     }
 
     /// The JSON-RPC method of the body, if it is a request or notification.
@@ -73,6 +80,7 @@ pub struct State {
     pub config: Config,
     pub(crate) hub: Arc<StreamHub>,
     pub(crate) modern: ModernState,
+    auth: Option<AuthState>,
     /// Server requests sent to clients, waiting for their answers, by JSON id text.
     answers: Mutex<HashMap<String, oneshot::Sender<Value>>>,
     next_server_request: AtomicU64,
@@ -90,6 +98,7 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 impl State {
     pub fn new(config: Config) -> Self {
         Self {
+            auth: config.auth.clone().map(AuthState::new),
             config,
             hub: Arc::default(),
             modern: ModernState::default(),
@@ -101,6 +110,11 @@ impl State {
             next_event_id: AtomicU64::new(1),
             connections: AtomicU64::new(0),
         }
+    }
+
+    /// The authorization server, when the server runs with `Config.auth`.
+    pub fn auth(&self) -> Option<&AuthState> {
+        self.auth.as_ref()
     }
 
     /// A new session with an id from the OS CSPRNG: 32 hex characters.

@@ -1,8 +1,10 @@
 //! `mcpstream-testserver [--port N] [--stateless] [--json] [--no-delete]
 //! [--protocol-version V] [--page-size N] [--retry-ms N] [--get-delay-ms N] [--no-record]
 //! [--modern-only | --legacy-only] [--modern-versions V1,V2] [--ttl-ms N | --omit-cache-hints]
-//! [--cache-scope public|private]`: prints its endpoint URL on the first line of stdout, then
-//! serves on 127.0.0.1 until killed. Both eras are served unless one is named.
+//! [--cache-scope public|private] [--auth] [--auth-...]`: prints its endpoint URL on the first
+//! line of stdout, then serves on 127.0.0.1 until killed. Both eras are served unless one is
+//! named. `--auth` adds an OAuth authorization server and protects `/mcp`; each `--auth-*`
+//! switch (which implies `--auth`) is listed with its field in `src/auth/settings.rs`.
 
 use mcpstream_testkit::{serve, Config};
 use std::io::Write;

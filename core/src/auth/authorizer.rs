@@ -1,0 +1,875 @@
+//! The orchestrator: which token a request carries, and what a 401 or a 403
+//! `insufficient_scope` sets off (refresh, a new authorization, a step-up), once for all the
+//! requests that met it. Discovery, registration, authorization and refresh run one at a time
+//! under `flight`; no lock is held while an MCP request or stream is in flight.
+
+use super::challenge::{bearer_challenge, BearerChallenge};
+use super::config::{Auth, ClientCredentials, OAuth};
+use super::discovery::{self, Discovered};
+use super::grant::{Grant, StoredGrants};
+use super::http::AuthHttp;
+use super::jwt::SigningAlgorithm;
+use super::loopback::LoopbackListener;
+use super::pkce::{new_state, Pkce};
+use super::registration::{self, Registration};
+use super::token::{self, pairs, ClientProof, TokenFailure};
+use super::{client_auth, scope, urls};
+use crate::client::lock;
+use crate::error::{AuthError, AuthErrorKind, Error, Result};
+use reqwest::header::{HeaderMap, HeaderValue, WWW_AUTHENTICATE};
+use reqwest::Url;
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::sync::watch;
+use tokio::time::Instant;
+
+/// Authorizations begun without an `on_authorize` callback, kept for
+/// `complete_authorization`; older ones are dropped.
+const MAX_PENDING: usize = 4;
+
+pub(crate) struct Authorizer {
+    server: Url,
+    http: AuthHttp,
+    auth: Auth,
+    grants: StoredGrants,
+    state: Mutex<State>,
+    /// One discovery, registration, authorization or refresh at a time.
+    flight: tokio::sync::Mutex<()>,
+    /// Authorizations waiting for the user; request deadlines stand still meanwhile.
+    waiting_for_user: watch::Sender<UserTime>,
+    pending: Mutex<Vec<Pending>>,
+}
+
+impl std::fmt::Debug for Authorizer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Authorizer")
+            .field("auth", &self.auth)
+            .finish_non_exhaustive()
+    }
+}
+
+#[derive(Default)]
+struct State {
+    /// The store was read for this endpoint.
+    loaded: bool,
+    grant: Option<Arc<Grant>>,
+    /// Bumped whenever the token changes, so a request that failed with an older token
+    /// retries instead of starting another refresh.
+    generation: u64,
+    /// Scope sets already asked for by a step-up: a server that still refuses gets no loop.
+    stepped_up: HashSet<String>,
+}
+
+/// The token a request set off with.
+#[derive(Clone)]
+pub(crate) struct Credential {
+    pub header: Option<HeaderValue>,
+    pub generation: u64,
+}
+
+/// An authorization sent to the user and not yet come back.
+struct Pending {
+    state: String,
+    pkce: Pkce,
+    redirect_uri: Url,
+    client: Registration,
+    discovered: Discovered,
+    scope: Option<String>,
+}
+
+/// What renewing a token came to, short of an error.
+enum Renewal {
+    Renewed,
+    /// The credentials are unusable: a new authorization is needed.
+    Gone,
+}
+
+fn failed(message: impl Into<String>) -> Error {
+    Error::auth(AuthErrorKind::Failed, message)
+}
+
+impl Authorizer {
+    pub fn new(
+        server: &Url,
+        auth: Auth,
+        user_agent: &str,
+        connect_timeout: Duration,
+        timeout: Duration,
+    ) -> Result<Self> {
+        let store = match &auth {
+            Auth::OAuth(o) => {
+                check_redirect_uri(&o.redirect_uri)?;
+                o.token_store.clone()
+            }
+            Auth::ClientCredentials(c) => {
+                if c.client_secret.is_none() && c.private_key_pem.is_none() {
+                    return Err(Error::invalid_argument(
+                        "client credentials need a client_secret or a private_key_pem",
+                    ));
+                }
+                c.algorithm
+                    .parse::<SigningAlgorithm>()
+                    .map_err(Error::invalid_argument)?;
+                c.token_store.clone()
+            }
+        };
+        Ok(Self {
+            server: server.clone(),
+            http: AuthHttp::new(user_agent, connect_timeout, timeout)?,
+            grants: StoredGrants::new(store, server),
+            auth,
+            state: Mutex::default(),
+            flight: tokio::sync::Mutex::new(()),
+            waiting_for_user: watch::Sender::new(UserTime::default()),
+            pending: Mutex::default(),
+        })
+    }
+
+    /// All the time authorizations have spent waiting for the user so far: a mark for
+    /// `time_with_user_since`.
+    pub fn time_with_user(&self) -> Duration {
+        self.waiting_for_user.borrow().total
+    }
+
+    /// How long authorizations waited for the user since `mark`, waiting first for one that
+    /// is waiting now. A request whose deadline passed meanwhile gets that much more time.
+    pub async fn time_with_user_since(&self, mark: Duration) -> Duration {
+        let mut watch = self.waiting_for_user.subscribe();
+        let done = watch.wait_for(|t| t.waiting == 0).await;
+        done.map_or(Duration::ZERO, |t| t.total.saturating_sub(mark))
+    }
+
+    pub fn max_step_ups(&self) -> u32 {
+        match &self.auth {
+            Auth::OAuth(o) => o.max_step_ups,
+            Auth::ClientCredentials(_) => 1,
+        }
+    }
+
+    /// The `Authorization` header for the next request: the current token, renewed first if
+    /// it is about to expire, or none before the first authorization.
+    pub async fn credential(&self) -> Result<Credential> {
+        if !lock(&self.state).loaded {
+            self.load_stored().await;
+        }
+        let (grant, generation) = self.current();
+        if let Some(grant) = &grant {
+            if grant.tokens.expiring(token::now_unix()) && self.renewable(grant) {
+                self.renew_ahead(generation).await;
+                return Ok(self.credential_now());
+            }
+        }
+        Ok(self.credential_now())
+    }
+
+    fn credential_now(&self) -> Credential {
+        let (grant, generation) = self.current();
+        Credential {
+            header: grant.and_then(|g| bearer_header(&g.tokens.access_token)),
+            generation,
+        }
+    }
+
+    fn current(&self) -> (Option<Arc<Grant>>, u64) {
+        let state = lock(&self.state);
+        (state.grant.clone(), state.generation)
+    }
+
+    fn renewable(&self, grant: &Grant) -> bool {
+        matches!(self.auth, Auth::ClientCredentials(_)) || grant.tokens.refresh_token.is_some()
+    }
+
+    /// A 401: renew the token or authorize anew, then the request is sent again.
+    pub async fn on_unauthorized(&self, headers: &HeaderMap, used: &Credential) -> Result<()> {
+        let challenge = challenge_of(headers);
+        let _flight = self.flight.lock().await;
+        if lock(&self.state).generation != used.generation {
+            return Ok(()); // another request renewed it meanwhile
+        }
+        let discovered = self.discover(challenge.as_ref()).await?;
+        let held = self
+            .current()
+            .0
+            .filter(|g| g.issuer == discovered.server.issuer && g.resource == discovered.resource);
+        if let (Some(grant), Some(_)) = (held, &used.header) {
+            if let Renewal::Renewed = self.renew(&grant).await? {
+                return Ok(());
+            }
+        }
+        let wanted = challenge.as_ref().and_then(|c| c.scope.as_deref());
+        self.obtain(&discovered, wanted, None).await
+    }
+
+    /// A 403 `insufficient_scope`: authorize again for the union of what was asked before and
+    /// what the server wants now (A34), unless that was already tried.
+    pub async fn on_insufficient_scope(
+        &self,
+        challenge: &BearerChallenge,
+        used: &Credential,
+    ) -> Result<()> {
+        let refused = || scope_refused(challenge);
+        let Some(needed) = challenge.scope.as_deref().filter(|s| !s.trim().is_empty()) else {
+            return Err(refused());
+        };
+        let _flight = self.flight.lock().await;
+        if lock(&self.state).generation != used.generation {
+            return Ok(());
+        }
+        let grant = self.current().0;
+        let granted = grant.as_ref().and_then(|g| g.tokens.scope.clone());
+        let had = grant
+            .and_then(|g| g.requested_scope.clone())
+            .or_else(|| granted.clone())
+            .unwrap_or_default();
+        let wanted = scope::union(&had, needed);
+        // A token that already holds every scope asked for would not be helped by another
+        // authorization (A32): the server refuses for some other reason.
+        if granted.is_some_and(|g| !scope::is_strict_superset(&wanted, &g)) {
+            return Err(refused());
+        }
+        if !lock(&self.state).stepped_up.insert(scope_set(&wanted)) {
+            return Err(refused());
+        }
+        log::info!(
+            "mcpstream: the server wants scope {needed:?}; authorizing again for {wanted:?}"
+        );
+        let discovered = self.discover(Some(challenge)).await?;
+        self.obtain(&discovered, None, Some(wanted)).await
+    }
+
+    /// Finishes an authorization begun without `on_authorize` (the error
+    /// `AuthorizationRequired` carried its URL): `callback_url` is where the authorization
+    /// server sent the user back.
+    pub async fn complete(&self, callback_url: &str) -> Result<()> {
+        let callback = Url::parse(callback_url)
+            .map_err(|e| Error::invalid_argument(format!("callback URL {callback_url:?}: {e}")))?;
+        let state = query(&callback, "state");
+        let pending = {
+            let mut pending = lock(&self.pending);
+            let at = pending
+                .iter()
+                .position(|p| Some(p.state.as_str()) == state.as_deref());
+            at.map(|i| pending.remove(i))
+        };
+        let Some(pending) = pending else {
+            return Err(failed(
+                "no authorization in progress matches this redirect (its state is missing or unknown)",
+            ));
+        };
+        let _flight = self.flight.lock().await;
+        self.redeem(pending, &callback).await
+    }
+
+    async fn discover(&self, challenge: Option<&BearerChallenge>) -> Result<Discovered> {
+        let legacy = matches!(&self.auth, Auth::OAuth(o) if o.legacy_discovery);
+        discovery::discover(&self.http, &self.server, challenge, legacy).await
+    }
+
+    /// Reads what an earlier run (or another process) stored for this endpoint, once.
+    async fn load_stored(&self) {
+        let _flight = self.flight.lock().await;
+        if lock(&self.state).loaded {
+            return;
+        }
+        let found = self.grants.load_for_endpoint().await;
+        let mut state = lock(&self.state);
+        state.loaded = true;
+        if let Some(grant) = found.filter(|g| g.client.usable_for(self.client_id(), &g.issuer)) {
+            state.grant = Some(Arc::new(grant));
+            state.generation += 1;
+        }
+    }
+
+    fn client_id(&self) -> Option<&str> {
+        match &self.auth {
+            Auth::OAuth(o) => o.client_id.as_deref(),
+            Auth::ClientCredentials(c) => Some(&c.client_id),
+        }
+    }
+
+    fn install(&self, grant: Grant) {
+        let mut state = lock(&self.state);
+        state.grant = Some(Arc::new(grant));
+        state.generation += 1;
+    }
+
+    fn forget_tokens(&self) {
+        let mut state = lock(&self.state);
+        state.grant = None;
+        state.generation += 1;
+    }
+
+    /// Renews a token about to expire before a request uses it; on failure the request goes
+    /// with what there is, and a 401 takes it from there.
+    async fn renew_ahead(&self, generation: u64) {
+        let _flight = self.flight.lock().await;
+        let (grant, now) = self.current();
+        if now != generation {
+            return;
+        }
+        if let Some(grant) = grant {
+            if let Err(e) = self.renew(&grant).await {
+                log::warn!("mcpstream: renewing the access token failed: {e}");
+            }
+        }
+    }
+
+    /// Refresh (or, for client credentials, a new token). Never drops credentials on a
+    /// network error or a server error: only when the server says they are no good, and
+    /// only after checking that another process did not already replace them.
+    async fn renew(&self, grant: &Arc<Grant>) -> Result<Renewal> {
+        if let Some(newer) = self.grants.newer_than(grant).await {
+            self.install(newer);
+            return Ok(Renewal::Renewed);
+        }
+        if let Auth::ClientCredentials(_) = &self.auth {
+            return Ok(Renewal::Gone);
+        }
+        let Some(refresh_token) = grant.tokens.refresh_token.clone() else {
+            return Ok(Renewal::Gone);
+        };
+        let mut form = pairs(&[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", &refresh_token),
+            ("resource", &grant.resource),
+        ]);
+        if let Some(scope) = &grant.tokens.scope {
+            form.push(("scope".into(), scope.clone()));
+        }
+        let endpoint = Url::parse(&grant.token_endpoint)
+            .map_err(|e| failed(format!("stored token endpoint: {e}")))?;
+        let proof = self.proof(&grant.client, &grant.issuer, grant.auth_methods.as_deref())?;
+        match token::request(
+            &self.http,
+            &endpoint,
+            form,
+            &proof,
+            grant.tokens.scope.as_deref(),
+        )
+        .await
+        {
+            Ok(mut tokens) => {
+                // Servers that do not rotate send no new refresh token: the old one stays good.
+                if tokens.refresh_token.is_none() {
+                    tokens.refresh_token = Some(refresh_token);
+                }
+                log::info!("mcpstream: access token refreshed");
+                let renewed = Grant {
+                    tokens,
+                    ..Grant::clone(grant)
+                };
+                self.grants.save(&renewed).await;
+                self.install(renewed);
+                Ok(Renewal::Renewed)
+            }
+            Err(TokenFailure::Refused { error, .. }) => {
+                // Another process may have rotated the refresh token just now.
+                if let Some(newer) = self.grants.newer_than(grant).await {
+                    self.install(newer);
+                    return Ok(Renewal::Renewed);
+                }
+                log::info!("mcpstream: the refresh token was refused ({error}); authorizing anew");
+                let forget_client = error == "invalid_client" || error == "unauthorized_client";
+                self.grants.discard(grant, forget_client).await;
+                self.forget_tokens();
+                Ok(Renewal::Gone)
+            }
+            Err(TokenFailure::Unavailable(e)) => Err(e),
+        }
+    }
+
+    /// New credentials from scratch for what discovery found.
+    async fn obtain(
+        &self,
+        discovered: &Discovered,
+        challenge_scope: Option<&str>,
+        forced_scope: Option<String>,
+    ) -> Result<()> {
+        match &self.auth {
+            Auth::ClientCredentials(c) => {
+                let wanted = forced_scope.or_else(|| {
+                    scope::initial_scope(
+                        challenge_scope,
+                        discovered.resource_scopes.as_deref(),
+                        c.scopes.as_deref(),
+                    )
+                });
+                self.client_credentials(c, discovered, wanted).await
+            }
+            Auth::OAuth(o) => {
+                let server = &discovered.server;
+                let s256 = server
+                    .code_challenge_methods
+                    .as_ref()
+                    .is_some_and(|m| m.iter().any(|m| m == "S256"));
+                if !s256 {
+                    return Err(failed(format!(
+                        "the authorization server {} does not support PKCE with S256, so authorizing with it is not safe",
+                        server.issuer
+                    )));
+                }
+                let wanted = forced_scope.or_else(|| {
+                    scope::initial_scope(
+                        challenge_scope,
+                        discovered.resource_scopes.as_deref(),
+                        o.scopes.as_deref(),
+                    )
+                });
+                let wanted = scope::with_offline_access(wanted, server.scopes_supported.as_deref());
+                self.authorization_code(o, discovered, wanted).await
+            }
+        }
+    }
+
+    async fn client_credentials(
+        &self,
+        config: &ClientCredentials,
+        discovered: &Discovered,
+        wanted: Option<String>,
+    ) -> Result<()> {
+        let server = &discovered.server;
+        let method = client_auth::select_method(
+            None,
+            config.client_secret.is_some(),
+            config.private_key_pem.is_some(),
+            server.token_endpoint_auth_methods.as_deref(),
+        );
+        let client = Registration {
+            client_id: config.client_id.clone(),
+            client_secret: config.client_secret.clone(),
+            method: method.as_str().into(),
+            source: "preregistered".into(),
+            issuer: server.issuer.clone(),
+        };
+        let mut form = pairs(&[
+            ("grant_type", "client_credentials"),
+            ("resource", &discovered.resource),
+        ]);
+        if let Some(scope) = &wanted {
+            form.push(("scope".into(), scope.clone()));
+        }
+        let proof = self.proof(
+            &client,
+            &server.issuer,
+            server.token_endpoint_auth_methods.as_deref(),
+        )?;
+        let tokens = token::request(
+            &self.http,
+            &server.token_endpoint,
+            form,
+            &proof,
+            wanted.as_deref(),
+        )
+        .await
+        .map_err(|f| f.into_error("client credentials"))?;
+        log::info!("mcpstream: obtained an access token with client credentials");
+        let grant = Grant::new(discovered, client, tokens, wanted);
+        self.grants.save(&grant).await;
+        self.install(grant);
+        Ok(())
+    }
+
+    /// The authorization code flow with PKCE. A dynamically registered client the server no
+    /// longer knows is registered again, once.
+    async fn authorization_code(
+        &self,
+        config: &OAuth,
+        discovered: &Discovered,
+        wanted: Option<String>,
+    ) -> Result<()> {
+        let mut stored = self
+            .grants
+            .registration(discovered)
+            .await
+            .filter(|r| r.usable_for(config.client_id.as_deref(), &discovered.server.issuer));
+        for attempt in 0..2 {
+            let listener = match &config.on_authorize {
+                Some(_) => {
+                    Some(LoopbackListener::bind(&parse_redirect(&config.redirect_uri)?).await)
+                }
+                None => None,
+            };
+            let redirect_uri = match &listener {
+                Some(Ok(l)) => l.redirect_uri().clone(),
+                _ => parse_redirect(&config.redirect_uri)?,
+            };
+            let client = match stored.take() {
+                Some(client) => client,
+                None => {
+                    let client = registration::register(
+                        &self.http,
+                        config,
+                        &discovered.server,
+                        &redirect_uri,
+                        wanted.as_deref(),
+                    )
+                    .await?;
+                    if client.source == registration::DYNAMIC {
+                        log::info!("mcpstream: registered with {}", discovered.server.issuer);
+                        self.grants.save_registration(discovered, &client).await;
+                    }
+                    client
+                }
+            };
+            let pending = Pending {
+                state: new_state().map_err(failed)?,
+                pkce: Pkce::new().map_err(failed)?,
+                redirect_uri,
+                client,
+                discovered: discovered.clone(),
+                scope: wanted.clone(),
+            };
+            let url = authorization_url(&pending);
+            let Some(on_authorize) = &config.on_authorize else {
+                let mut parked = lock(&self.pending);
+                if parked.len() >= MAX_PENDING {
+                    parked.remove(0);
+                }
+                parked.push(pending);
+                let mut e = AuthError::new(
+                    AuthErrorKind::Required,
+                    format!(
+                        "the server needs authorization: open the authorization URL, then pass the URL the browser returns to with to complete_authorization() ({})",
+                        url.as_str()
+                    ),
+                );
+                e.authorization_url = Some(url.into());
+                return Err(e.into());
+            };
+            log::info!(
+                "mcpstream: asking the user to authorize at {}",
+                discovered.server.issuer
+            );
+            let callback = self.ask_user(config, on_authorize, url, listener).await?;
+            let dynamic = pending.client.source == registration::DYNAMIC;
+            match self.redeem(pending, &callback).await {
+                Err(Error::Authorization(e))
+                    if attempt == 0
+                        && dynamic
+                        && matches!(
+                            e.error.as_deref(),
+                            Some("invalid_client" | "unauthorized_client")
+                        ) =>
+                {
+                    log::info!("mcpstream: the authorization server no longer knows this client; registering again");
+                    self.grants.forget_registration(discovered).await;
+                }
+                outcome => return outcome,
+            }
+        }
+        unreachable!("the second attempt returns")
+    }
+
+    /// Shows the user the URL and waits for them to come back, without holding request
+    /// deadlines meanwhile.
+    async fn ask_user(
+        &self,
+        config: &OAuth,
+        on_authorize: &super::config::AuthorizeHandler,
+        url: Url,
+        listener: Option<std::result::Result<LoopbackListener, String>>,
+    ) -> Result<Url> {
+        let _waiting = UserWait::start(&self.waiting_for_user);
+        let deadline = Instant::now() + config.authorization_timeout;
+        let answer = tokio::time::timeout_at(deadline, on_authorize(url.into()))
+            .await
+            .map_err(|_| {
+                failed(format!(
+                    "on_authorize did not return within {} s",
+                    config.authorization_timeout.as_secs()
+                ))
+            })?
+            .map_err(|e| failed(format!("on_authorize failed: {e}")))?;
+        if let Some(returned) = answer {
+            return Url::parse(returned.trim()).map_err(|e| {
+                Error::invalid_argument(format!(
+                    "on_authorize returned {returned:?}, which is not the redirect URL: {e}"
+                ))
+            });
+        }
+        let listener = match listener {
+            Some(Ok(listener)) => listener,
+            Some(Err(why)) => {
+                return Err(failed(format!(
+                "on_authorize returned no redirect URL and the client cannot listen for it: {why}"
+            )))
+            }
+            None => unreachable!("a listener is bound whenever on_authorize is set"),
+        };
+        let left = deadline.saturating_duration_since(Instant::now());
+        listener.accept_redirect(left).await.map_err(failed)
+    }
+
+    /// Checks the redirect (state, then `iss`, then `error`) and trades its code for tokens.
+    async fn redeem(&self, pending: Pending, callback: &Url) -> Result<()> {
+        let server = &pending.discovered.server;
+        let state = query(callback, "state");
+        if !constant_time_eq(state.as_deref().unwrap_or(""), &pending.state) {
+            return Err(failed(
+                "the authorization redirect's state does not match the request: ignored",
+            ));
+        }
+        // RFC 9207: checked before anything else in the answer is believed (A23).
+        if let Err(why) = urls::response_issuer_ok(
+            query(callback, "iss").as_deref(),
+            &server.issuer,
+            server.iss_parameter_supported,
+        ) {
+            return Err(failed(format!(
+                "the authorization redirect is not from {} ({why}): ignored",
+                server.issuer
+            )));
+        }
+        if let Some(error) = query(callback, "error") {
+            let mut e = AuthError::new(AuthErrorKind::Denied, "authorization was refused");
+            e.error = Some(error);
+            e.error_description = query(callback, "error_description");
+            return Err(e.into());
+        }
+        let Some(code) = query(callback, "code") else {
+            return Err(failed("the authorization redirect carries no code"));
+        };
+        let form = pairs(&[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", pending.redirect_uri.as_str()),
+            ("code_verifier", &pending.pkce.verifier),
+            ("resource", &pending.discovered.resource),
+        ]);
+        let proof = self.proof(
+            &pending.client,
+            &server.issuer,
+            server.token_endpoint_auth_methods.as_deref(),
+        )?;
+        let tokens = token::request(
+            &self.http,
+            &server.token_endpoint,
+            form,
+            &proof,
+            pending.scope.as_deref(),
+        )
+        .await
+        .map_err(|f| f.into_error("authorization code"))?;
+        log::info!("mcpstream: authorized with {}", server.issuer);
+        let grant = Grant::new(&pending.discovered, pending.client, tokens, pending.scope);
+        self.grants.save(&grant).await;
+        self.install(grant);
+        Ok(())
+    }
+
+    fn proof<'a>(
+        &'a self,
+        client: &'a Registration,
+        issuer: &'a str,
+        supported: Option<&[String]>,
+    ) -> Result<ClientProof<'a>> {
+        let private_key = match &self.auth {
+            Auth::ClientCredentials(c) => match &c.private_key_pem {
+                Some(pem) => Some((
+                    pem.as_str(),
+                    c.algorithm
+                        .parse::<SigningAlgorithm>()
+                        .map_err(Error::invalid_argument)?,
+                )),
+                None => None,
+            },
+            Auth::OAuth(_) => None,
+        };
+        let method = client_auth::select_method(
+            Some(&client.method),
+            client.client_secret.is_some(),
+            private_key.is_some(),
+            supported,
+        );
+        Ok(ClientProof {
+            client_id: &client.client_id,
+            method,
+            secret: client.client_secret.as_deref(),
+            private_key,
+            issuer,
+        })
+    }
+}
+
+#[derive(Debug, Default, Clone, Copy)]
+struct UserTime {
+    waiting: usize,
+    total: Duration,
+}
+
+/// Marks an authorization as waiting for the user while it lives.
+struct UserWait<'a> {
+    time: &'a watch::Sender<UserTime>,
+    since: Instant,
+}
+
+impl<'a> UserWait<'a> {
+    fn start(time: &'a watch::Sender<UserTime>) -> Self {
+        time.send_modify(|t| t.waiting += 1);
+        Self {
+            time,
+            since: Instant::now(),
+        }
+    }
+}
+
+impl Drop for UserWait<'_> {
+    fn drop(&mut self) {
+        let waited = self.since.elapsed();
+        self.time.send_modify(|t| {
+            t.waiting -= 1;
+            t.total += waited;
+        });
+    }
+}
+
+fn authorization_url(pending: &Pending) -> Url {
+    let server = &pending.discovered.server;
+    let mut url = server.authorization_endpoint.clone();
+    {
+        let mut q = url.query_pairs_mut();
+        q.append_pair("response_type", "code")
+            .append_pair("client_id", &pending.client.client_id)
+            .append_pair("redirect_uri", pending.redirect_uri.as_str())
+            .append_pair("state", &pending.state)
+            .append_pair("code_challenge", &pending.pkce.challenge)
+            .append_pair("code_challenge_method", "S256")
+            .append_pair("resource", &pending.discovered.resource);
+        if let Some(scope) = &pending.scope {
+            q.append_pair("scope", scope);
+            // OpenID providers issue refresh tokens for offline_access only with consent.
+            if server.openid
+                && scope
+                    .split_ascii_whitespace()
+                    .any(|s| s == "offline_access")
+            {
+                q.append_pair("prompt", "consent");
+            }
+        }
+    }
+    url
+}
+
+fn challenge_of(headers: &HeaderMap) -> Option<BearerChallenge> {
+    bearer_challenge(
+        headers
+            .get_all(WWW_AUTHENTICATE)
+            .iter()
+            .filter_map(|v| v.to_str().ok()),
+    )
+}
+
+/// A 403 `insufficient_scope` that stepping up cannot (or may no longer) answer.
+pub(crate) fn scope_refused(challenge: &BearerChallenge) -> Error {
+    let mut e = AuthError::new(
+        AuthErrorKind::InsufficientScope,
+        "the server needs a scope this client could not obtain",
+    );
+    e.error = challenge.error.clone();
+    e.error_description = challenge.error_description.clone();
+    e.scope = challenge.scope.clone();
+    e.into()
+}
+
+/// A 401 to a token obtained just now: no loop, an error (A39).
+pub(crate) fn token_refused(headers: &HeaderMap) -> Error {
+    let challenge = challenge_of(headers).unwrap_or_default();
+    let mut e = AuthError::new(
+        AuthErrorKind::Failed,
+        "the server refused the access token the authorization server just issued",
+    );
+    e.error = challenge.error;
+    e.error_description = challenge.error_description;
+    e.into()
+}
+
+/// The `insufficient_scope` challenge of a 403, if that is what it is (A33).
+pub(crate) fn insufficient_scope(headers: &HeaderMap) -> Option<BearerChallenge> {
+    challenge_of(headers).filter(|c| c.error.as_deref() == Some("insufficient_scope"))
+}
+
+fn bearer_header(token: &str) -> Option<HeaderValue> {
+    let mut value = HeaderValue::from_str(&format!("Bearer {token}")).ok()?;
+    value.set_sensitive(true);
+    Some(value)
+}
+
+fn query(url: &Url, name: &str) -> Option<String> {
+    url.query_pairs()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.into_owned())
+}
+
+/// A scope set in a canonical order, to recognise the same request twice.
+fn scope_set(scope: &str) -> String {
+    let mut parts: Vec<&str> = scope.split_ascii_whitespace().collect();
+    parts.sort_unstable();
+    parts.dedup();
+    parts.join(" ")
+}
+
+fn constant_time_eq(a: &str, b: &str) -> bool {
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
+}
+
+fn parse_redirect(text: &str) -> Result<Url> {
+    Url::parse(text).map_err(|e| Error::invalid_argument(format!("redirect_uri {text:?}: {e}")))
+}
+
+/// A26: the user's browser is sent to the redirect URI with the code, so it must be this
+/// machine or an https site.
+fn check_redirect_uri(text: &str) -> Result<()> {
+    let url = parse_redirect(text)?;
+    let fine = match url.scheme() {
+        "https" => true,
+        "http" => urls::is_loopback_host(&url),
+        // Private-use schemes (RFC 8252 §7.1) for apps that handle their own redirects.
+        other => other.contains('.'),
+    };
+    if fine {
+        Ok(())
+    } else {
+        Err(Error::invalid_argument(format!(
+            "redirect_uri must be http on localhost or 127.0.0.1, or https, not {text:?}"
+        )))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redirect_uris_are_loopback_or_https() {
+        for fine in [
+            "http://127.0.0.1:8765/callback",
+            "http://localhost/cb",
+            "https://app.example/oauth/cb",
+            "com.example.app:/cb",
+        ] {
+            assert!(check_redirect_uri(fine).is_ok(), "{fine}");
+        }
+        for bad in ["http://app.example/cb", "not a url", "javascript:alert(1)"] {
+            assert!(check_redirect_uri(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn scope_sets_ignore_order_and_repeats() {
+        assert_eq!(scope_set("b a  b"), scope_set("a b"));
+        assert_ne!(scope_set("a"), scope_set("a b"));
+    }
+
+    #[test]
+    fn state_comparison_is_exact() {
+        assert!(constant_time_eq("abc", "abc"));
+        assert!(!constant_time_eq("abc", "abd"));
+        assert!(!constant_time_eq("abc", "abcd"));
+        assert!(!constant_time_eq("", "a"));
+    }
+}
