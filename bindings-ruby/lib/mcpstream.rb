@@ -4,6 +4,7 @@ require "json"
 require "mcpstream_native"
 require_relative "mcpstream/version"
 require_relative "mcpstream/errors"
+require_relative "mcpstream/auth"
 require_relative "mcpstream/subscription"
 require_relative "mcpstream/client"
 

@@ -1,6 +1,7 @@
 //! Ruby code may only run on Ruby threads, so handlers are jobs: the core's handler closures
 //! (on runtime threads) put them on a channel, a Ruby thread owned by the client takes them
-//! with `next_job` (waiting outside the GVL) and returns answers with `answer`.
+//! with `next_job` (waiting outside the GVL) and returns answers with `answer`. Authorization's
+//! callbacks are jobs too (`auth.rs`).
 
 use mcpstream::handlers::{Handlers, NotificationHandler, RequestHandler, SessionChangeHandler};
 use mcpstream_binding_kit::answer::internal_error;
@@ -76,23 +77,45 @@ impl Jobs {
         }
     }
 
+    /// Posts a job that wants an answer and waits for it: `None` when none came within
+    /// `limit` (`None`: no limit of its own) or the dispatcher dropped it. A wait that is
+    /// dropped (its call cancelled or timed out) forgets the job, so a late answer is ignored.
+    pub async fn ask(
+        self: &Arc<Self>,
+        kind: &'static str,
+        fields: (Option<String>, Option<String>, Option<String>),
+        limit: Option<Duration>,
+    ) -> Option<Answer> {
+        struct Forget<'a>(&'a Jobs, u64);
+        impl Drop for Forget<'_> {
+            fn drop(&mut self) {
+                lock(&self.0.waiting).remove(&self.1);
+            }
+        }
+        let (tx, rx) = oneshot::channel();
+        let id = {
+            let mut waiting = lock(&self.waiting);
+            let (a, b, c) = fields;
+            let id = self.post(kind, a, b, c);
+            waiting.insert(id, tx);
+            id
+        };
+        let _forget = Forget(self, id);
+        match limit {
+            Some(limit) => tokio::time::timeout(limit, rx).await.ok()?.ok(),
+            None => rx.await.ok(),
+        }
+    }
+
     fn request_handler(self: &Arc<Self>, kind: &'static str) -> RequestHandler {
         let jobs = self.clone();
         Arc::new(move |params: Option<Value>| {
             let jobs = jobs.clone();
             Box::pin(async move {
-                let (tx, rx) = oneshot::channel();
-                let id = {
-                    let mut waiting = lock(&jobs.waiting);
-                    let id = jobs.post(kind, params.map(|p| p.to_string()), None, None);
-                    waiting.insert(id, tx);
-                    id
-                };
-                let answer = tokio::time::timeout(ANSWER_TIMEOUT, rx).await;
-                lock(&jobs.waiting).remove(&id);
-                match answer {
-                    Ok(Ok(answer)) => handler_result(kind, &answer),
-                    Ok(Err(_)) | Err(_) => Err(internal_error(format!(
+                let fields = (params.map(|p| p.to_string()), None, None);
+                match jobs.ask(kind, fields, Some(ANSWER_TIMEOUT)).await {
+                    Some(answer) => handler_result(kind, &answer),
+                    None => Err(internal_error(format!(
                         "the Ruby {kind} handler did not answer"
                     ))),
                 }
@@ -143,12 +166,7 @@ impl Jobs {
         if !self.has_session_change.load(Ordering::Relaxed) {
             return;
         }
-        let (tx, rx) = oneshot::channel();
-        {
-            let mut waiting = lock(&self.waiting);
-            let id = self.post("fence", None, None, None);
-            waiting.insert(id, tx);
-        }
-        let _ = tokio::time::timeout(FENCE_TIMEOUT, rx).await;
+        self.ask("fence", (None, None, None), Some(FENCE_TIMEOUT))
+            .await;
     }
 }

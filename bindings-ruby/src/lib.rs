@@ -2,6 +2,7 @@
 //! and releases the GVL while waiting; the protocol logic stays in the core crate, and what the
 //! Python and Ruby bindings share is in the binding kit.
 
+mod auth;
 mod errors;
 mod jobs;
 mod subscription;
@@ -23,7 +24,8 @@ struct NativeClient {
 
 impl NativeClient {
     /// `options` is a JSON object of the client's settings by name (what it leaves out takes
-    /// the core's default); `handler_kinds` names the handlers the Ruby side has blocks for.
+    /// the core's default); `handler_kinds` names the handlers the Ruby side has blocks for,
+    /// and `authorize` and `token_store` when its `auth` has those objects.
     fn new(
         ruby: &Ruby,
         url: String,
@@ -32,8 +34,10 @@ impl NativeClient {
     ) -> Result<Self, Error> {
         let jobs = jobs::Jobs::new();
         let build = || -> mcpstream::Result<Self> {
-            let opts = BindingOptions::from_json(&options)?
-                .client_options(jobs.handlers(&handler_kinds))?;
+            let opts = BindingOptions::from_json(&options)?.client_options(
+                jobs.handlers(&handler_kinds),
+                auth::hooks(&jobs, &handler_kinds),
+            )?;
             Ok(Self {
                 inner: mcpstream::Client::with_options(&url, opts)?,
                 jobs: jobs.clone(),

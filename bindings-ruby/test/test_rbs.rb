@@ -336,13 +336,16 @@ class TestRBS < Minitest::Test
 
   def decls = @decls ||= RBSLite.parse(File.read(RBS_PATH))
 
-  # Client, Subscription and every error class the RBS declares, with the live class.
+  PUBLIC_CLASSES = [MCPStream::Client, MCPStream::Subscription, MCPStream::OAuth, MCPStream::ClientCredentials,
+                    MCPStream::MemoryTokenStore, MCPStream::FileTokenStore].freeze
+
+  # The public classes and every error class the RBS declares, with the live class.
   def checked
     decls.values.filter_map do |decl|
       klass = RBSCheck.const(decl.name)
       next unless decl.kind == :class && klass.is_a?(Class)
 
-      [decl, klass] if [MCPStream::Client, MCPStream::Subscription].include?(klass) || klass < Exception
+      [decl, klass] if PUBLIC_CLASSES.include?(klass) || klass < Exception
     end
   end
 
@@ -353,8 +356,8 @@ class TestRBS < Minitest::Test
 
   def test_rbs_declares_the_client_and_every_error_class
     errors = MCPStream.constants.map { |c| MCPStream.const_get(c) }.select { |c| c.is_a?(Class) && c < Exception }
-    assert_operator errors.size, :>=, 7
-    undeclared = ["MCPStream::Client", "MCPStream::Subscription", *errors.map(&:name)] - checked.map { |decl, _| decl.name }
+    assert_operator errors.size, :>=, 11
+    undeclared = [*PUBLIC_CLASSES.map(&:name), *errors.map(&:name)] - checked.map { |decl, _| decl.name }
     assert_empty undeclared, "classes in the gem that bindings-ruby/sig/mcpstream.rbs does not declare: #{undeclared.join(", ")}"
     assert_operator decls.fetch("MCPStream::Client").methods.size, :>=, 20, "the parser found too little"
 

@@ -241,7 +241,11 @@ impl Client {
                 outcome = &mut work => return outcome,
                 _ = tokio::time::sleep_until(deadline) => {
                     if let (Some(auth), Some(mark)) = (auth, paused) {
-                        let extra = auth.time_with_user_since(mark).await;
+                        // The work goes on meanwhile: it may be what is waiting for the user.
+                        let extra = tokio::select! {
+                            outcome = &mut work => return outcome,
+                            extra = auth.time_with_user_since(mark) => extra,
+                        };
                         if !extra.is_zero() {
                             paused = Some(mark + extra);
                             deadline += extra;

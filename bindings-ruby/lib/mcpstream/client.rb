@@ -26,6 +26,10 @@ module MCPStream
   # one per page), fresh: (modern era: ask the server even if a result it allowed to be reused
   # is still kept) and log_level: (modern era: the level of log messages the server may send
   # during this request, over #set_logging_level); call_tool and request take log_level: too.
+  #
+  # auth: OAuth or ClientCredentials for servers that need authorization (not together with
+  # an Authorization header). Its on_authorize and token store run on threads of their own
+  # while the call that needed them waits.
   class Client
     # Connects, yields the client, and always closes the session.
     def self.open(url, **options)
@@ -38,15 +42,17 @@ module MCPStream
 
     def initialize(url, headers: nil, timeout: nil, connect_timeout: nil, close_timeout: nil, max_request_time: nil,
                    max_response_bytes: nil, client_info: nil, on_session_expired: nil, standalone_stream: nil,
-                   standalone_open_timeout: nil, era: nil, prior: nil, probe_timeout: nil, max_input_rounds: nil)
+                   standalone_open_timeout: nil, era: nil, prior: nil, probe_timeout: nil, max_input_rounds: nil,
+                   auth: nil)
       @url = url.to_s
+      auth_settings, @on_authorize, @token_store = auth && AuthSettings.native(auth)
       settings = {
         headers: headers&.to_h { |name, value| [name.to_s, value.to_s] },
         timeout: timeout, connect_timeout: connect_timeout, close_timeout: close_timeout,
         max_request_time: max_request_time, max_response_bytes: max_response_bytes, client_info: client_info,
         on_session_expired: on_session_expired&.to_s, standalone_stream: standalone_stream,
         standalone_open_timeout: standalone_open_timeout, era: era&.to_s, prior: prior,
-        probe_timeout: probe_timeout, max_input_rounds: max_input_rounds
+        probe_timeout: probe_timeout, max_input_rounds: max_input_rounds, auth: auth_settings
       }
       @options = JSON.generate(settings.compact)
       @handlers = {}
@@ -147,7 +153,7 @@ module MCPStream
                resource_subscriptions: nil)
       filter = { tools_list_changed: tools_list_changed, prompts_list_changed: prompts_list_changed,
                  resources_list_changed: resources_list_changed, resource_subscriptions: resource_subscriptions }
-      hand_off_dispatcher if Thread.current.equal?(@dispatcher)
+      prepare_dispatcher
       subscription = Subscription.new(native.listen(JSON.generate(filter)))
       return subscription unless block_given?
 
@@ -181,13 +187,23 @@ module MCPStream
       run(op(:resume, session_id: session_id.to_s, protocol_version: protocol_version.to_s))
     end
 
+    # Finishes an authorization that raised AuthorizationRequired (an OAuth without
+    # on_authorize): callback_url is the URL the authorization server sent the browser back
+    # to. Then call again (or #connect).
+    def complete_authorization(callback_url)
+      run(op(:complete_authorization, callback_url: callback_url.to_s))
+    end
+
     def inspect = "#<#{self.class} #{era ? "connected (#{era})" : "not connected"}>"
 
     private
 
     def native
-      @native ||= NativeClient.new(@url, @options, @handlers.keys.map(&:to_s))
+      @native ||= NativeClient.new(@url, @options, @handlers.keys.map(&:to_s) + auth_kinds)
     end
+
+    # The authorization objects the native client calls back, as job kinds.
+    def auth_kinds = [*("authorize" if @on_authorize), *("token_store" if @token_store)]
 
     # An operation for the native layer: a JSON object naming it and its fields.
     def op(name, **fields) = JSON.generate(fields.merge(op: name))
@@ -213,10 +229,20 @@ module MCPStream
     # Progress blocks run on this thread while the call waits (a failing block is reported,
     # and the call goes on).
     def call_native(operation, &on_progress)
-      # A handler block calling its own client: the client's other callbacks need a thread.
-      hand_off_dispatcher if Thread.current.equal?(@dispatcher)
+      prepare_dispatcher
       progress = on_progress && ->(params) { report { on_progress.call(JSON.parse(params)) } }
       native.call(operation, progress)
+    end
+
+    # Before a call: a handler block calling its own client hands the dispatcher role on (the
+    # client's other callbacks need a thread), and authorization may need its objects at any
+    # call, so with those the dispatcher runs from the first one.
+    def prepare_dispatcher
+      if Thread.current.equal?(@dispatcher)
+        hand_off_dispatcher
+      elsif (@on_authorize || @token_store) && !@dispatcher&.alive?
+        start_dispatcher
+      end
     end
 
     # Ruby code cannot run on the runtime's threads: handler jobs come to this thread instead.
@@ -263,7 +289,27 @@ module MCPStream
       when "notification" then report { @handlers.fetch(:notification).call(first, second && JSON.parse(second)) }
       when "session_change" then report { @handlers.fetch(:session_change).call(first, second, third.to_sym) }
       when "fence" then client.answer(id, "") # every job before this one has run
+      # Each on its own thread: the user may take minutes, and stores may be called at once.
+      when "authorize" then Thread.new { answer_auth(client, id) { AuthSettings.authorize(@on_authorize, first) } }
+      when "token_store"
+        Thread.new do
+          answer_auth(client, id, store: first) { AuthSettings.store_call(@token_store, first, second, third) }
+        end
       end
+    end
+
+    # An authorization callback's answer: {"result" => text or nil} or what it raised, which
+    # the core reports as the reason authorization failed. The core only logs a failing
+    # store, so the developer hears of it here. Answered whatever happens, so the core never
+    # waits in vain.
+    def answer_auth(client, id, store: nil)
+      answer = { raised: { class: "ThreadError", message: "the callback's thread ended early" } }
+      answer = { result: yield }
+    rescue StandardError, ScriptError => e
+      warn "mcpstream: token_store.#{store} raised #{e.class}: #{e.message}" if store
+      answer = { raised: { class: e.class.name, message: e.message } }
+    ensure
+      client.answer(id, JSON.generate(answer))
     end
 
     # The binding kit's answer: the result, an RPCError the block raised, or any other error

@@ -55,4 +55,34 @@ module MCPStream
   # The server's answer broke the protocol: malformed JSON or SSE, an unsupported protocol
   # version, an invalid session id, an oversize body, or a stream that ended too early.
   class ProtocolError < Error; end
+
+  # Authorization (OAuth) could not give the request a token: discovery, registration or the
+  # token endpoint failed, or an answer broke the rules (an issuer or state mismatch, an
+  # authorization server without PKCE, an insecure endpoint). #error is the authorization
+  # server's OAuth error code ("invalid_grant", ...) and #error_description its explanation,
+  # if it gave them; #authorization_url is set for AuthorizationRequired, #scope for
+  # InsufficientScopeError (nil otherwise).
+  class AuthorizationError < Error
+    attr_reader :error, :error_description, :authorization_url, :scope
+
+    def initialize(message = nil, error: nil, error_description: nil, authorization_url: nil, scope: nil)
+      super(message)
+      @error = error
+      @error_description = error_description
+      @authorization_url = authorization_url
+      @scope = scope
+    end
+  end
+
+  # The user must authorize in a browser and the OAuth settings have no on_authorize: open
+  # #authorization_url, then pass the URL the browser was sent back to to
+  # Client#complete_authorization and try again.
+  class AuthorizationRequired < AuthorizationError; end
+
+  # The server answered 403 insufficient_scope and stepping up (authorizing again for the
+  # wider #scope) did not help or was not possible.
+  class InsufficientScopeError < AuthorizationError; end
+
+  # The user or the authorization server refused (access_denied, or an error in the redirect).
+  class AuthorizationDeniedError < AuthorizationError; end
 end
