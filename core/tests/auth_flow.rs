@@ -307,6 +307,26 @@ async fn the_client_catches_the_redirect_itself_when_the_callback_returns_none()
 }
 
 #[tokio::test]
+async fn a_browser_launcher_that_does_not_return_is_not_waited_for() {
+    let server = server(|_| {});
+    // Some launchers return only when the browser exits: the redirect the listener catches
+    // meanwhile is enough.
+    let user: AuthorizeHandler = Arc::new(|url: String| {
+        Box::pin(async move {
+            let back = redirect_of(&url).await;
+            browser().get(&back).send().await.unwrap();
+            std::future::pending::<()>().await;
+            Ok(None)
+        })
+    });
+    let client = client_with(&server, oauth(user));
+    tokio::time::timeout(Duration::from_secs(10), client.connect())
+        .await
+        .expect("connect returned")
+        .unwrap();
+}
+
+#[tokio::test]
 async fn a_refusal_in_the_redirect_is_authorization_denied() {
     let server = server(|_| {});
     server.auth().fail_next_authorize(AuthorizeFailure {

@@ -561,8 +561,10 @@ impl Authorizer {
         unreachable!("the second attempt returns")
     }
 
-    /// Shows the user the URL and waits for them to come back, without holding request
-    /// deadlines meanwhile.
+    /// Shows the user the URL and waits for them to come back: the redirect URL
+    /// `on_authorize` returns, or the one the loopback listener catches, whichever comes
+    /// first (a browser launcher may not return before the user is done). Request deadlines
+    /// stand still meanwhile.
     async fn ask_user(
         &self,
         config: &OAuth,
@@ -571,34 +573,45 @@ impl Authorizer {
         listener: Option<std::result::Result<LoopbackListener, String>>,
     ) -> Result<Url> {
         let _waiting = UserWait::start(&self.waiting_for_user);
-        let deadline = Instant::now() + config.authorization_timeout;
-        let answer = tokio::time::timeout_at(deadline, on_authorize(url.into()))
-            .await
-            .map_err(|_| {
-                failed(format!(
-                    "on_authorize did not return within {} s",
-                    config.authorization_timeout.as_secs()
-                ))
-            })?
-            .map_err(|e| failed(format!("on_authorize failed: {e}")))?;
-        if let Some(returned) = answer {
-            return Url::parse(returned.trim()).map_err(|e| {
-                Error::invalid_argument(format!(
-                    "on_authorize returned {returned:?}, which is not the redirect URL: {e}"
-                ))
-            });
-        }
-        let listener = match listener {
-            Some(Ok(listener)) => listener,
-            Some(Err(why)) => {
-                return Err(failed(format!(
-                "on_authorize returned no redirect URL and the client cannot listen for it: {why}"
-            )))
-            }
-            None => unreachable!("a listener is bound whenever on_authorize is set"),
+        let limit = config.authorization_timeout;
+        let (listener, cannot_listen) = match listener {
+            Some(Ok(listener)) => (Some(listener), None),
+            Some(Err(why)) => (None, Some(why)),
+            None => (None, None),
         };
-        let left = deadline.saturating_duration_since(Instant::now());
-        listener.accept_redirect(left).await.map_err(failed)
+        let caught = async move {
+            match listener {
+                Some(listener) => listener.accept_redirect(limit).await.map_err(failed),
+                None => std::future::pending().await,
+            }
+        };
+        let asked = on_authorize(url.into());
+        let waited = tokio::time::timeout(limit, async {
+            tokio::pin!(caught);
+            tokio::select! {
+                back = &mut caught => back,
+                answer = asked => match answer {
+                    Err(e) => Err(failed(format!("on_authorize failed: {e}"))),
+                    Ok(Some(returned)) => Url::parse(returned.trim()).map_err(|e| {
+                        Error::invalid_argument(format!(
+                            "on_authorize returned {returned:?}, which is not the redirect URL: {e}"
+                        ))
+                    }),
+                    Ok(None) => match cannot_listen {
+                        Some(why) => Err(failed(format!(
+                            "on_authorize returned no redirect URL and the client cannot listen for it: {why}"
+                        ))),
+                        None => caught.await,
+                    },
+                },
+            }
+        });
+        waited.await.unwrap_or_else(|_| {
+            Err(failed(format!(
+                "the user did not come back from the authorization server within {} s",
+                limit.as_secs()
+            )))
+        })
     }
 
     /// Checks the redirect (state, then `iss`, then `error`) and trades its code for tokens.
