@@ -108,7 +108,7 @@ impl Transport {
 
     async fn credential(&self) -> Result<Option<Credential>> {
         match &self.auth {
-            Some(auth) => auth.credential().await.map(Some),
+            Some(auth) => Box::pin(auth.credential()).await.map(Some),
             None => Ok(None),
         }
     }
@@ -148,7 +148,8 @@ impl Transport {
             if let (Some(auth), Some(used)) = (&self.auth, &credential) {
                 if status == StatusCode::UNAUTHORIZED && !reauthorized {
                     reauthorized = true;
-                    auth.on_unauthorized(resp.headers(), used).await?;
+                    // Boxed: the authorization flow is a large future, kept off the worker's stack.
+                    Box::pin(auth.on_unauthorized(resp.headers(), used)).await?;
                     drain(resp).await;
                     continue;
                 }
@@ -156,7 +157,7 @@ impl Transport {
                     if let Some(challenge) = auth::insufficient_scope(resp.headers()) {
                         if step_ups < auth.max_step_ups() {
                             step_ups += 1;
-                            auth.on_insufficient_scope(&challenge, used).await?;
+                            Box::pin(auth.on_insufficient_scope(&challenge, used)).await?;
                             drain(resp).await;
                             continue;
                         }

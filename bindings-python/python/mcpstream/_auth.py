@@ -63,7 +63,7 @@ class FileTokenStore:
     writing at the same time), for example ``~/.config/myapp/mcp-tokens.json``. The native
     core reads and writes it."""
 
-    def __init__(self, path: Union[str, "os.PathLike[str]"]) -> None:
+    def __init__(self, path: Union[str, os.PathLike[str]]) -> None:
         self.path = os.fspath(path)
 
     def __repr__(self) -> str:

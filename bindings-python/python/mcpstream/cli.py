@@ -1,4 +1,5 @@
-"""``mcpstream`` command line: ``tools URL``, ``call URL TOOL [JSON]``, ``ping URL``.
+"""``mcpstream`` command line: ``tools URL``, ``call URL TOOL [JSON]``, ``ping URL``, and
+``login URL`` for servers that need OAuth (then ``--auth`` on the others).
 
 Results go to stdout as JSON, and nothing else does, so the output can be piped. The era and
 protocol version the connection used go to stderr as one line, and so does a failure (with
@@ -8,9 +9,12 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
+import webbrowser
 from typing import Any, Dict, List, Optional
 
+from mcpstream._auth import FileTokenStore, OAuth
 from mcpstream._client import Client
 from mcpstream.errors import MCPError
 
@@ -35,6 +39,39 @@ def _arguments(text: str) -> Dict[str, Any]:
     return arguments
 
 
+def token_file() -> str:
+    """Where the command line keeps tokens: ``$MCPSTREAM_TOKEN_FILE``, else
+    ``$XDG_CONFIG_HOME/mcpstream/tokens.json`` (``~/.config`` by default)."""
+    explicit = os.environ.get("MCPSTREAM_TOKEN_FILE")
+    if explicit:
+        return explicit
+    config = os.environ.get("XDG_CONFIG_HOME") or os.path.join(os.path.expanduser("~"), ".config")
+    return os.path.join(config, "mcpstream", "tokens.json")
+
+
+def _show_user(open_browser: bool) -> Any:
+    def show(url: str) -> None:
+        print(f"mcpstream: authorize in your browser: {url}", file=sys.stderr)
+        if open_browser:
+            webbrowser.open(url)
+
+    return show
+
+
+def _auth(args: argparse.Namespace) -> Optional[OAuth]:
+    if args.command != "login" and not args.auth:
+        return None
+    return OAuth(
+        client_name="mcpstream CLI",
+        redirect_uri=args.redirect_uri,
+        on_authorize=_show_user(not args.no_browser),
+        client_id=args.client_id,
+        client_secret=args.client_secret,
+        scopes=args.scopes,
+        token_store=FileTokenStore(token_file()),
+    )
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="mcpstream", description="Talk to an MCP server over Streamable HTTP.")
     common = argparse.ArgumentParser(add_help=False)
@@ -49,7 +86,23 @@ def _parser() -> argparse.ArgumentParser:
         help="protocol era: probe and fall back (auto, the default), session era only (legacy), "
         "or the modern era at its newest or a given version (modern, 2026-07-28), without fallback",
     )
+    oauth = common.add_argument_group("authorization (OAuth)")
+    oauth.add_argument(
+        "--auth", action="store_true", help="authorize with OAuth, reusing the tokens `mcpstream login` stored"
+    )
+    oauth.add_argument("--client-id", help="an OAuth app registered with the server's authorization server")
+    oauth.add_argument("--client-secret", help="that app's secret, if it has one")
+    oauth.add_argument("--scopes", help="space-separated scopes to ask for")
+    oauth.add_argument(
+        "--redirect-uri",
+        default="http://127.0.0.1:0/callback",
+        help="where the browser comes back to (default: a free port on 127.0.0.1)",
+    )
+    oauth.add_argument("--no-browser", action="store_true", help="print the authorization URL instead of opening it")
     commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser(
+        "login", parents=[common], help="authorize with the server (opens a browser) and keep the tokens"
+    )
     commands.add_parser("tools", parents=[common], help="list the server's tools")
     call = commands.add_parser("call", parents=[common], help="call a tool")
     call.add_argument("tool")
@@ -65,10 +118,13 @@ def main(argv: Optional[List[str]] = None) -> int:
     try:
         headers = _headers(args.header)
         arguments = _arguments(args.arguments) if args.command == "call" else {}
-        with Client(args.url, headers=headers, timeout=args.timeout, era=args.era) as client:
+        auth = _auth(args)
+        with Client(args.url, headers=headers, timeout=args.timeout, era=args.era, auth=auth) as client:
             connection = f"era {client.era}, protocol {client.protocol_version}"
-            if args.command == "tools":
-                result: object = client.list_tools()
+            if args.command == "login":
+                result: object = {"authorized": True, "token_file": token_file()}
+            elif args.command == "tools":
+                result = client.list_tools()
             elif args.command == "call":
                 result = client.call_tool(args.tool, arguments)
             else:

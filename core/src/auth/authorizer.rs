@@ -187,18 +187,18 @@ impl Authorizer {
         if lock(&self.state).generation != used.generation {
             return Ok(()); // another request renewed it meanwhile
         }
-        let discovered = self.discover(challenge.as_ref()).await?;
+        let discovered = Box::pin(self.discover(challenge.as_ref())).await?;
         let held = self
             .current()
             .0
             .filter(|g| g.issuer == discovered.server.issuer && g.resource == discovered.resource);
         if let (Some(grant), Some(_)) = (held, &used.header) {
-            if let Renewal::Renewed = self.renew(&grant).await? {
+            if let Renewal::Renewed = Box::pin(self.renew(&grant)).await? {
                 return Ok(());
             }
         }
         let wanted = challenge.as_ref().and_then(|c| c.scope.as_deref());
-        self.obtain(&discovered, wanted, None).await
+        Box::pin(self.obtain(&discovered, wanted, None)).await
     }
 
     /// A 403 `insufficient_scope`: authorize again for the union of what was asked before and
@@ -234,8 +234,8 @@ impl Authorizer {
         log::info!(
             "mcpstream: the server wants scope {needed:?}; authorizing again for {wanted:?}"
         );
-        let discovered = self.discover(Some(challenge)).await?;
-        self.obtain(&discovered, None, Some(wanted)).await
+        let discovered = Box::pin(self.discover(Some(challenge))).await?;
+        Box::pin(self.obtain(&discovered, None, Some(wanted))).await
     }
 
     /// Finishes an authorization begun without `on_authorize` (the error
@@ -258,12 +258,18 @@ impl Authorizer {
             ));
         };
         let _flight = self.flight.lock().await;
-        self.redeem(pending, &callback).await
+        Box::pin(self.redeem(pending, &callback)).await
     }
 
     async fn discover(&self, challenge: Option<&BearerChallenge>) -> Result<Discovered> {
         let legacy = matches!(&self.auth, Auth::OAuth(o) if o.legacy_discovery);
-        discovery::discover(&self.http, &self.server, challenge, legacy).await
+        Box::pin(discovery::discover(
+            &self.http,
+            &self.server,
+            challenge,
+            legacy,
+        ))
+        .await
     }
 
     /// Reads what an earlier run (or another process) stored for this endpoint, once.
@@ -309,7 +315,7 @@ impl Authorizer {
             return;
         }
         if let Some(grant) = grant {
-            if let Err(e) = self.renew(&grant).await {
+            if let Err(e) = Box::pin(self.renew(&grant)).await {
                 log::warn!("mcpstream: renewing the access token failed: {e}");
             }
         }
@@ -395,7 +401,7 @@ impl Authorizer {
                         c.scopes.as_deref(),
                     )
                 });
-                self.client_credentials(c, discovered, wanted).await
+                Box::pin(self.client_credentials(c, discovered, wanted)).await
             }
             Auth::OAuth(o) => {
                 let server = &discovered.server;
@@ -417,7 +423,7 @@ impl Authorizer {
                     )
                 });
                 let wanted = scope::with_offline_access(wanted, server.scopes_supported.as_deref());
-                self.authorization_code(o, discovered, wanted).await
+                Box::pin(self.authorization_code(o, discovered, wanted)).await
             }
         }
     }
@@ -497,13 +503,13 @@ impl Authorizer {
             let client = match stored.take() {
                 Some(client) => client,
                 None => {
-                    let client = registration::register(
+                    let client = Box::pin(registration::register(
                         &self.http,
                         config,
                         &discovered.server,
                         &redirect_uri,
                         wanted.as_deref(),
-                    )
+                    ))
                     .await?;
                     if client.source == registration::DYNAMIC {
                         log::info!("mcpstream: registered with {}", discovered.server.issuer);
@@ -541,9 +547,9 @@ impl Authorizer {
                 "mcpstream: asking the user to authorize at {}",
                 discovered.server.issuer
             );
-            let callback = self.ask_user(config, on_authorize, url, listener).await?;
+            let callback = Box::pin(self.ask_user(config, on_authorize, url, listener)).await?;
             let dynamic = pending.client.source == registration::DYNAMIC;
-            match self.redeem(pending, &callback).await {
+            match Box::pin(self.redeem(pending, &callback)).await {
                 Err(Error::Authorization(e))
                     if attempt == 0
                         && dynamic
