@@ -43,3 +43,10 @@ def test_quickstart_runs(server):
 def test_async_quickstart_runs(server):
     out = run_example("async_quickstart.py", server.url)
     assert out.splitlines() == ["hello 0", "hello 1", "hello 2"]
+
+
+def test_readme_shows_the_oauth_examples_verbatim():
+    # They run in test_auth.py, against the reference authorization server.
+    blocks = readme_python_blocks()
+    for name in ("oauth_login.py", "oauth_app.py"):
+        assert (EXAMPLES / name).read_text().strip() in blocks, f"README does not show {name} as it is"
