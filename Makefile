@@ -124,15 +124,17 @@ peers:
 # The official conformance suite's client scenarios, against tests/conformance/client.py: the
 # 2025 session era (suite 0.1.16, from tests/interop), then every client scenario MCP 2026-07-28
 # requires (suite 0.2.0-alpha.12, pinned in tests/conformance/modern, run on the interop Node 22)
-# into target/conformance-2026-07-28. Its mock servers listen on all interfaces, so each runs in
+# into target/conformance-2026-07-28, then the tier-1 and client-credentials auth scenarios of
+# 0.1.16 through Ruby (tests/conformance/client.rb). Its mock servers listen on all interfaces, so each runs in
 # a loopback-only network namespace: root, and iproute2 (installed here if `ip` is missing).
 CONFORMANCE_MODERN := tests/conformance/modern/node_modules
 
-conformance: python-install interop-setup $(CONFORMANCE_MODERN)/.installed
+conformance: python-install ruby-install interop-setup $(CONFORMANCE_MODERN)/.installed
 	@command -v ip >/dev/null 2>&1 || \
 		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq iproute2)
 	tests/conformance/run.sh $(CURDIR)/$(VENV)/bin/python
 	tests/conformance/run-modern.sh $(CURDIR)/$(VENV)/bin/python
+	$(RUBY_ENV) tests/conformance/run-ruby-auth.sh "ruby -w"
 
 $(CONFORMANCE_MODERN)/.installed: tests/conformance/modern/package.json tests/conformance/modern/package-lock.json
 	cd tests/conformance/modern && npm ci --no-audit --no-fund --loglevel=error
