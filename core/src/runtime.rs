@@ -12,6 +12,9 @@ use tokio::task::AbortHandle;
 static RUNTIME: Lazy<Runtime> = Lazy::new(|| {
     tokio::runtime::Builder::new_multi_thread()
         .thread_name("mcpstream")
+        // A request that authorizes on the way nests deep futures; unoptimised builds (the
+        // bindings' debug builds) overflowed the 2 MiB default. Untouched stack costs nothing.
+        .thread_stack_size(8 * 1024 * 1024)
         .enable_all()
         .build()
         .expect("cannot start the mcpstream runtime")
