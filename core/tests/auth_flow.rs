@@ -9,7 +9,7 @@ mod common;
 use common::{quick_options, Config, TestServer};
 use mcpstream::auth::{AuthorizeHandler, OAuth};
 use mcpstream::{AuthErrorKind, Client, ClientOptions, Error};
-use mcpstream_testkit::{AuthSettings, AuthorizeFailure, IssMode, StateMode};
+use mcpstream_testkit::{AuthSettings, AuthorizeFailure, IssMode, StateMode, TokenFailure};
 use serde_json::json;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -231,6 +231,45 @@ async fn a_forbidden_call_steps_up_to_the_union_of_scopes_once() {
             "mcp:read offline_access",
             "mcp:read offline_access mcp:write"
         ]
+    );
+}
+
+#[tokio::test]
+async fn logging_in_again_keeps_the_scope_a_step_up_added() {
+    let server = server(|s| {
+        s.prm_scopes_supported = Some(vec!["mcp:read".into()]);
+        s.tool_scopes = [("add".to_owned(), "mcp:write".to_owned())].into();
+    });
+    let client = client_with(&server, oauth(approving_user()));
+    client.connect().await.unwrap();
+    client
+        .call_tool("add", Some(json!({"a": 1, "b": 1})))
+        .await
+        .unwrap();
+    server.auth().expire_tokens();
+    server.auth().fail_next_token(TokenFailure {
+        error: Some("invalid_grant".into()),
+        ..Default::default()
+    });
+    client
+        .call_tool("add", Some(json!({"a": 1, "b": 1})))
+        .await
+        .unwrap();
+    let scopes: Vec<String> = server
+        .auth()
+        .stats()
+        .authorizations
+        .iter()
+        .map(|a| a["scope"].clone())
+        .collect();
+    assert_eq!(
+        scopes,
+        [
+            "mcp:read offline_access",
+            "mcp:read offline_access mcp:write",
+            "mcp:read offline_access mcp:write"
+        ],
+        "the new login asked for the stepped-up scope at once: no second step-up"
     );
 }
 

@@ -192,13 +192,19 @@ impl Authorizer {
             .current()
             .0
             .filter(|g| g.issuer == discovered.server.issuer && g.resource == discovered.resource);
-        if let (Some(grant), Some(_)) = (held, &used.header) {
-            if let Renewal::Renewed = Box::pin(self.renew(&grant)).await? {
-                return Ok(());
+        let mut asked_before = None;
+        if let Some(grant) = held {
+            asked_before = grant.requested_scope.clone();
+            if used.header.is_some() {
+                if let Renewal::Renewed = Box::pin(self.renew(&grant)).await? {
+                    return Ok(());
+                }
             }
         }
-        let wanted = challenge.as_ref().and_then(|c| c.scope.as_deref());
-        Box::pin(self.obtain(&discovered, wanted, None)).await
+        let challenged = challenge.as_ref().and_then(|c| c.scope.as_deref());
+        // Logging in again keeps what earlier step-ups added.
+        let keep = asked_before.map(|before| scope::union(&before, challenged.unwrap_or("")));
+        Box::pin(self.obtain(&discovered, challenged, keep)).await
     }
 
     /// A 403 `insufficient_scope`: authorize again for the union of what was asked before and
