@@ -55,17 +55,36 @@ ruby-setup:
 	@dpkg -s $(RUBY_PACKAGES) >/dev/null 2>&1 || \
 		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(RUBY_PACKAGES))
 
-# Builds the gem and installs it into a throwaway GEM_HOME, as a user would (offline). The
-# cargo target directory is kept outside the gem, for speed.
-ruby-install: ruby-setup
+# What the packages are built from: they are rebuilt when one of these changes, and only then.
+CRATE_SOURCES := Cargo.toml Cargo.lock $(shell find core/src bindings-kit/src -type f) \
+	core/Cargo.toml bindings-kit/Cargo.toml
+PYTHON_SOURCES := $(CRATE_SOURCES) pyproject.toml README.md bindings-python/Cargo.toml \
+	$(shell find bindings-python/src bindings-python/python -type f -not -name '*.pyc' -not -name '*.so')
+RUBY_SOURCES := $(CRATE_SOURCES) mcpstream.gemspec bindings-ruby/Cargo.toml \
+	$(shell find bindings-ruby/src bindings-ruby/lib bindings-ruby/ext bindings-ruby/sig -type f -not -name '*.so')
+
+# Builds the gem and installs it into a throwaway GEM_HOME, as a user would (offline). Its
+# cargo build shares target/ with the Python wheel's, so the dependencies compile once.
+ruby-install: ruby-setup $(RUBY_GEM_HOME)/.installed
+
+$(RUBY_GEM_HOME)/.installed: $(RUBY_SOURCES)
+	@echo "make: building the Ruby gem's extension (release; the first build compiles every dependency, a few minutes)"
 	rm -rf $(RUBY_GEM_HOME) target/gem && mkdir -p target/gem
 	gem build -q mcpstream.gemspec -o target/gem/mcpstream.gem
-	CARGO_TARGET_DIR=$(CURDIR)/target/ruby-ext gem install -q --local --no-document \
+	CARGO_TARGET_DIR=$(CURDIR)/target gem install --local --no-document \
 		--install-dir $(RUBY_GEM_HOME) target/gem/mcpstream.gem
+	touch $@
 
-# Builds the extension from the working tree and installs it into the venv, as `pip install .`.
-python-install: python-setup
-	$(VENV)/bin/pip install -q --no-build-isolation --force-reinstall --no-deps .
+# Builds the wheel from the working tree (cargo's progress shows) and installs it into the
+# venv, as `pip install .` would.
+python-install: python-setup $(VENV)/.mcpstream-installed
+
+$(VENV)/.mcpstream-installed: $(PYTHON_SOURCES) $(VENV)/.tools-installed
+	@echo "make: building the Python extension (release; the first build compiles every dependency, a few minutes)"
+	rm -rf target/wheels/make
+	$(VENV)/bin/maturin build --release --out target/wheels/make
+	$(VENV)/bin/pip install -q --force-reinstall --no-deps target/wheels/make/mcpstream-*.whl
+	touch $@
 
 testserver:
 	$(CARGO) build -q -p mcpstream-testkit --bin mcpstream-testserver
@@ -90,6 +109,7 @@ python-suite:
 
 # A debug build of the extension, installed into the venv in place.
 check-python: python-setup testserver
+	rm -f $(VENV)/.mcpstream-installed  # the debug build replaces the installed wheel
 	VIRTUAL_ENV=$(CURDIR)/$(VENV) $(VENV)/bin/maturin develop -q
 	$(MAKE) --no-print-directory python-suite
 

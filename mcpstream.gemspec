@@ -8,7 +8,10 @@ Gem::Specification.new do |spec|
   spec.summary = "A fast, native Model Context Protocol client for the Streamable HTTP transport"
   spec.description = "MCPStream::Client talks to remote MCP servers; the protocol runs in a Rust core."
   spec.authors = ["mcpstream developers"]
-  spec.license = "MIT OR Apache-2.0"
+  # Either license, as the crates say ("MIT OR Apache-2.0"); RubyGems takes the list.
+  spec.licenses = ["MIT", "Apache-2.0"]
+  # The protocol's site until the project has a public home of its own.
+  spec.homepage = "https://modelcontextprotocol.io"
   spec.required_ruby_version = ">= 3.1"
   # The gem carries the cargo workspace it builds; every member's manifest and sources must be
   # present for cargo to load it, so they are read off the workspace's member list.

@@ -46,10 +46,7 @@ pub fn handler_result(kind: &str, answer: &str) -> Result<Value, Error> {
         .map_err(|e| internal_error(format!("the {kind} handler's answer is unusable: {e}")))?;
     match answer {
         HandlerAnswer::Result(Value::Object(result)) => Ok(Value::Object(result)),
-        HandlerAnswer::Result(other) => Err(internal_error(format!(
-            "the {kind} handler returned {}, not a result object",
-            describe(&other)
-        ))),
+        HandlerAnswer::Result(other) => Err(internal_error(not_a_result(kind, &other))),
         HandlerAnswer::Error {
             code,
             message,
@@ -61,6 +58,30 @@ pub fn handler_result(kind: &str, answer: &str) -> Result<Value, Error> {
         }),
         HandlerAnswer::Raised { class, message } => Err(raised(&class, &message)),
     }
+}
+
+/// What the developer should hear about the `kind` handler's answer beyond what the server is
+/// sent: that it returned something other than a result object. The call that made the server
+/// ask may never say (a session-era server answers its own request as it likes), so the
+/// bindings show this as a warning. `None` for a result, and for an error the handler raised,
+/// which is an answer it chose.
+pub fn refused_result(kind: &str, answer: &str) -> Option<String> {
+    match serde_json::from_str::<HandlerAnswer>(answer) {
+        Ok(HandlerAnswer::Result(Value::Object(_))) => None,
+        Ok(HandlerAnswer::Result(other)) => Some(format!(
+            "{}; the server was answered with error -32603",
+            not_a_result(kind, &other)
+        )),
+        Ok(_) => None,
+        Err(e) => Some(format!("the {kind} handler's answer is unusable: {e}")),
+    }
+}
+
+fn not_a_result(kind: &str, returned: &Value) -> String {
+    format!(
+        "the {kind} handler returned {}, not a result object",
+        describe(returned)
+    )
 }
 
 fn describe(value: &Value) -> String {
@@ -120,6 +141,18 @@ mod tests {
         assert!(code_and_message(r#"{"result": "x"}"#)
             .1
             .contains("a string"));
+        assert_eq!(
+            refused_result("elicitation", r#"{"result": null}"#).as_deref(),
+            Some("the elicitation handler returned nothing (null), not a result object; the server was answered with error -32603")
+        );
+        assert_eq!(
+            refused_result("roots", r#"{"result": {"roots": []}}"#),
+            None
+        );
+        assert_eq!(
+            refused_result("roots", r#"{"raised": {"class": "E", "message": "m"}}"#),
+            None
+        );
         assert_eq!(code_and_message("{").0, -32603);
         assert_eq!(code_and_message(r#"{"other": 1}"#).0, -32603);
     }

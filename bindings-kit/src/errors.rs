@@ -37,12 +37,28 @@ pub fn describe(error: &Error) -> ErrorFacts {
     let (class, fields) = match error {
         Error::Transport { .. } => (ErrorClass::Named("TransportError"), vec![]),
         Error::Timeout { .. } => (ErrorClass::Named("TimeoutError"), vec![]),
-        Error::Http { status, kind, body } => (
+        Error::Http {
+            status,
+            kind,
+            body,
+            method,
+            url,
+        } => (
             ErrorClass::Named("HTTPError"),
             vec![
                 ("status", Field::Int((*status).into())),
                 ("error_type", text(kind.as_str())),
                 ("body", text(body)),
+                ("http_method", text(method)),
+                ("url", text(url)),
+            ],
+        ),
+        Error::NotConnected => (ErrorClass::Named("NotConnectedError"), vec![]),
+        Error::Tool { name, result, .. } => (
+            ErrorClass::Named("ToolError"),
+            vec![
+                ("tool", text(name)),
+                ("result", Field::Json(Some(result.clone()))),
             ],
         ),
         Error::SessionExpired { session_id, status } => (
@@ -131,6 +147,45 @@ mod tests {
         assert_eq!(
             expired.fields[2],
             ("error_type", Field::Text("bad_request".into()))
+        );
+        let http = describe(&Error::Http {
+            status: 404,
+            kind: HttpErrorKind::NotFound,
+            body: "<html>\n<body>Not Found</body>\n</html>".into(),
+            method: "POST".into(),
+            url: "http://127.0.0.1:8000/mcp".into(),
+        });
+        assert_eq!(
+            http.message,
+            "POST http://127.0.0.1:8000/mcp: HTTP 404 (not_found)"
+        );
+        assert_eq!(
+            http.fields[2],
+            (
+                "body",
+                Field::Text("<html>\n<body>Not Found</body>\n</html>".into())
+            )
+        );
+        assert_eq!(
+            describe(&Error::NotConnected).class,
+            ErrorClass::Named("NotConnectedError")
+        );
+        let failed =
+            json!({"content": [{"type": "text", "text": "Tool add not found"}], "isError": true});
+        let tool = describe(&Error::check_tool_result("add", failed.clone()).unwrap_err());
+        assert_eq!(
+            (tool.class, tool.message.as_str()),
+            (
+                ErrorClass::Named("ToolError"),
+                r#"tool "add" failed: Tool add not found"#
+            )
+        );
+        assert_eq!(
+            tool.fields,
+            vec![
+                ("tool", Field::Text("add".into())),
+                ("result", Field::Json(Some(failed)))
+            ]
         );
         assert_eq!(
             describe(&Error::InvalidArgument {

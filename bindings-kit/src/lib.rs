@@ -15,7 +15,7 @@ pub mod operation;
 pub mod options;
 pub mod subscription;
 
-pub use answer::{handler_result, raised};
+pub use answer::{handler_result, raised, refused_result};
 pub use auth::{AuthHooks, AuthSpec, StoreCall, StoreHook};
 pub use era::{verdict_json, SavedVerdict};
 pub use errors::{describe, ErrorClass, ErrorFacts, Field};

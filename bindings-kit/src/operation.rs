@@ -45,6 +45,9 @@ pub enum Operation {
         timeout: Option<f64>,
         #[serde(default)]
         log_level: Option<String>,
+        /// A result with `isError: true` becomes `Error::Tool` (`ToolError`).
+        #[serde(default)]
+        raise_on_error: Option<bool>,
     },
     ListResources {
         #[serde(default)]
@@ -184,11 +187,17 @@ impl Operation {
                 arguments,
                 timeout,
                 log_level,
+                raise_on_error,
             } => {
                 let opts = with_progress(opts(timeout, None, log_level)?);
-                client
+                let result = client
                     .call_tool_with(&name, arguments.map(Value::Object), opts)
-                    .await?
+                    .await?;
+                if raise_on_error.unwrap_or(false) {
+                    Error::check_tool_result(&name, result)?
+                } else {
+                    result
+                }
             }
             Self::ListResources {
                 timeout,
@@ -270,6 +279,7 @@ const FIELD_KINDS: &[(&str, Kind)] = &[
     ("arguments", Kind::Mapping),
     ("timeout", Kind::Number),
     ("fresh", Kind::Flag),
+    ("raise_on_error", Kind::Flag),
 ];
 
 #[derive(Clone, Copy)]
@@ -353,6 +363,7 @@ mod tests {
                 arguments,
                 timeout,
                 log_level: None,
+                raise_on_error: None,
             }) => {
                 assert_eq!(name, "echo");
                 assert_eq!(arguments.unwrap()["a"], 1);
@@ -419,6 +430,14 @@ mod tests {
         assert_eq!(
             refused(r#"{"op": "list_tools", "fresh": "yes"}"#),
             "list_tools: fresh must be true or false, not a string"
+        );
+        assert_eq!(
+            refused(r#"{"op": "call_tool", "name": "x", "raise_on_error": 1}"#),
+            "call_tool: raise_on_error must be true or false, not a number"
+        );
+        assert!(
+            refused(r#"{"op": "request", "method": "m", "raise_on_error": true}"#)
+                .contains("raise_on_error")
         );
         assert_eq!(
             refused(r#"{"op": "call_tool", "name": "x", "log_level": 3}"#),

@@ -10,7 +10,8 @@ use crate::dispatcher::Dispatcher;
 use crate::gate;
 use mcpstream::handlers::{Handlers, NotificationHandler, RequestHandler, SessionChangeHandler};
 use mcpstream_binding_kit::answer::internal_error;
-use mcpstream_binding_kit::handler_result;
+use mcpstream_binding_kit::{handler_result, refused_result};
+use pyo3::exceptions::PyRuntimeWarning;
 use pyo3::prelude::*;
 use serde_json::Value;
 use std::sync::Arc;
@@ -24,7 +25,11 @@ fn request_handler(kind: &'static str, callable: Py<PyAny>) -> RequestHandler {
             let text = params.map(|p| p.to_string());
             let called = tokio::task::spawn_blocking(move || {
                 gate::with_python(|py| -> PyResult<String> {
-                    callable.bind(py).call1((text,))?.extract()
+                    let answer: String = callable.bind(py).call1((text,))?.extract()?;
+                    if let Some(complaint) = refused_result(kind, &answer) {
+                        warn(py, &complaint);
+                    }
+                    Ok(answer)
                 })
             })
             .await;
@@ -38,6 +43,16 @@ fn request_handler(kind: &'static str, callable: Py<PyAny>) -> RequestHandler {
             }
         })
     })
+}
+
+/// A `RuntimeWarning` for the developer: a handler's answer the server was refused, which
+/// the call in progress may never mention.
+fn warn(py: Python<'_>, message: &str) {
+    let warned = py.import("warnings").and_then(|warnings| {
+        let category = py.get_type::<PyRuntimeWarning>();
+        warnings.call_method1("warn", (format!("mcpstream: {message}"), category))
+    });
+    report(py, warned);
 }
 
 fn report(py: Python<'_>, outcome: PyResult<Bound<'_, PyAny>>) {

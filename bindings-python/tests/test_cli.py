@@ -40,6 +40,14 @@ def test_failures_are_one_line_on_stderr_with_nonzero_exit(server):
     assert out.returncode == 1 and "header" in out.stderr
 
 
+def test_a_tool_that_reports_failure_exits_nonzero_with_its_result(server):
+    out = run("call", server.url, "fail", '{"message": "disk full"}')
+    assert out.returncode == 1
+    result = json.loads(out.stdout)
+    assert result["isError"] is True and result["content"][0]["text"] == "disk full"
+    assert out.stderr == 'mcpstream: ToolError: tool "fail" failed: disk full (era legacy, protocol 2025-11-25)\n'
+
+
 def test_the_era_is_chosen_by_option_and_reported_on_stderr(make_server):
     dual = make_server(era="dual")
     out = run("tools", dual.url)

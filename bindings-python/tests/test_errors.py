@@ -13,10 +13,12 @@ from mcpstream import (
     Client,
     HTTPError,
     MCPError,
+    NotConnectedError,
     ProtocolError,
     RPCError,
     SessionExpiredError,
     TimeoutError,
+    ToolError,
     TransportError,
 )
 
@@ -26,7 +28,9 @@ def test_hierarchy():
     assert issubclass(TimeoutError, MCPError) and issubclass(TimeoutError, builtins.TimeoutError)
     assert issubclass(SessionExpiredError, HTTPError) and issubclass(HTTPError, MCPError)
     assert issubclass(RPCError, MCPError) and issubclass(ProtocolError, MCPError)
-    for cls in (MCPError, TransportError, TimeoutError, HTTPError, SessionExpiredError, RPCError, ProtocolError):
+    assert issubclass(NotConnectedError, MCPError) and issubclass(ToolError, MCPError)
+    everything = (MCPError, TransportError, TimeoutError, HTTPError, SessionExpiredError, RPCError, ProtocolError)
+    for cls in (*everything, NotConnectedError, ToolError):
         assert cls.__doc__, cls
         assert cls.__module__ == "mcpstream.errors"
 
@@ -45,10 +49,10 @@ def test_session_expiry_clears_the_session(server):
     assert isinstance(e, HTTPError) and isinstance(e, MCPError)
     assert sid not in str(e), "session ids stay out of messages"
     assert client.session_id is None
-    with pytest.raises(HTTPError) as again:
+    pings = len(server.posts("ping"))
+    with pytest.raises(NotConnectedError):
         client.ping()
-    assert again.value.status == 400 and not isinstance(again.value, SessionExpiredError)
-    assert "mcp-session-id" not in server.posts("ping")[-1]["headers"]
+    assert len(server.posts("ping")) == pings, "nothing is sent without a session"
     client.connect()
     client.ping()
 
@@ -56,9 +60,10 @@ def test_session_expiry_clears_the_session(server):
 def test_not_found_without_a_session_is_plain_http_error(server):
     client = Client(server.base + "/nowhere")
     with pytest.raises(HTTPError) as info:
-        client.ping()
+        client.connect()
     assert type(info.value) is HTTPError
     assert info.value.status == 404 and info.value.error_type == "not_found"
+    assert str(info.value) == f"POST {server.base}/nowhere: HTTP 404 (not_found)"
 
 
 def test_server_error_keeps_the_session(server):

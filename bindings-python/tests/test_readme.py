@@ -40,6 +40,21 @@ def test_quickstart_runs(server):
     assert server.sessions() == [], "the with block closed the session"
 
 
+def test_quickstart_stops_loudly_without_the_reference_servers_tool(server):
+    tools = '{"jsonrpc":"2.0","id":{{id}},"result":{"tools":[{"name":"echo","inputSchema":{"type":"object"}}]}}'
+    server.script(status=200, body=tools, headers=[["content-type", "application/json"]], for_method="tools/list")
+    env = dict(os.environ, MCP_URL=server.url)
+    out = subprocess.run(
+        [sys.executable, str(EXAMPLES / "quickstart.py")], capture_output=True, text=True, env=env, timeout=60
+    )
+    assert out.returncode == 1
+    assert out.stderr.strip() == (
+        f"{server.url} has no tool 'add': this example needs the reference server (`make demo` starts it)"
+    )
+    assert server.posts("tools/call") == []
+    assert server.sessions() == [], "the session was closed on the way out"
+
+
 def test_async_quickstart_runs(server):
     out = run_example("async_quickstart.py", server.url)
     assert out.splitlines() == ["hello 0", "hello 1", "hello 2"]

@@ -9,7 +9,7 @@ import threading
 import time
 
 import pytest
-from mcpstream import AsyncClient, Client
+from mcpstream import AsyncClient, Client, RPCError
 
 ECHO = {"text": "inner"}
 
@@ -153,13 +153,27 @@ def test_callbacks_that_raise_do_not_stop_the_call(server):
 
 
 def test_a_handler_that_returns_nothing_is_answered_at_once(server):
-    with Client(server.url, timeout=5, on_elicitation=lambda params: None) as client:
+    with Client(server.url, timeout=5, on_elicitation=lambda params: None, on_roots=lambda params: "/src") as client:
         started = time.monotonic()
-        out = client.call_tool("ask", {"kind": "elicitation"})
+        # The server hears it, and so does the developer: the call may never say.
+        with pytest.warns(RuntimeWarning, match="the elicitation handler returned nothing"):
+            out = client.call_tool("ask", {"kind": "elicitation"})
         assert time.monotonic() - started < 2
         error = out["structuredContent"]["error"]
         assert error["code"] == -32603
         assert "elicitation handler returned nothing" in error["message"]
+        with pytest.warns(RuntimeWarning, match="the roots handler returned a string, not a result object"):
+            out = client.call_tool("ask", {"kind": "roots"})
+        assert out["structuredContent"]["error"]["code"] == -32603
+
+
+def test_a_modern_handler_that_returns_nothing_fails_the_call_at_once(make_server):
+    server = make_server(era="modern")
+    with Client(server.url, timeout=5, on_elicitation=lambda params: None) as client:
+        started = time.monotonic()
+        with pytest.warns(RuntimeWarning), pytest.raises(RPCError, match="elicitation handler returned nothing"):
+            client.call_tool("ask_input", {"kind": "elicitation"})
+        assert time.monotonic() - started < 2
 
 
 def test_async_progress_callbacks_run_on_the_loop_and_may_call_the_client(server):

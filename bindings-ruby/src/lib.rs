@@ -92,6 +92,12 @@ impl NativeClient {
         Ok(job)
     }
 
+    /// The binding kit's complaint about a handler's answer that is not a result (nil, a
+    /// String, ...), for the Ruby side to warn with; nil for a usable answer.
+    fn refused_result(kind: String, answer: String) -> Option<String> {
+        mcpstream_binding_kit::refused_result(&kind, &answer)
+    }
+
     /// A handler's answer to job `id`, as the binding kit's JSON answer.
     fn answer(&self, id: u64, answer: String) {
         self.jobs.answer(id, answer);
@@ -162,6 +168,7 @@ fn init(ruby: &Ruby) -> Result<(), Error> {
     class.define_method("call", method!(NativeClient::call, 2))?;
     class.define_method("next_job", method!(NativeClient::next_job, 0))?;
     class.define_method("answer", method!(NativeClient::answer, 2))?;
+    class.define_singleton_method("refused_result", function!(NativeClient::refused_result, 2))?;
     class.define_method("listen", method!(NativeClient::listen, 1))?;
     let subscription = module.define_class("NativeSubscription", ruby.class_object())?;
     subscription.define_method("acknowledged", method!(NativeSubscription::acknowledged, 0))?;

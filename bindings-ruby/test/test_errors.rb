@@ -7,7 +7,7 @@ class TestErrors < Minitest::Test
 
   def test_hierarchy
     [MCPStream::TransportError, MCPStream::TimeoutError, MCPStream::HTTPError, MCPStream::RPCError,
-     MCPStream::ProtocolError].each { |c| assert_operator c, :<, MCPStream::Error }
+     MCPStream::ProtocolError, MCPStream::NotConnectedError, MCPStream::ToolError].each { |c| assert_operator c, :<, MCPStream::Error }
     assert_operator MCPStream::SessionExpiredError, :<, MCPStream::HTTPError
     assert_operator MCPStream::Error, :<, StandardError
   end
@@ -23,17 +23,20 @@ class TestErrors < Minitest::Test
     assert_equal 404, error.status
     assert_equal :not_found, error.error_type
     assert_nil client.session_id
-    again = assert_raises(MCPStream::HTTPError) { client.ping }
-    assert_equal 400, again.status
+    pings = srv.posts("ping").size
+    assert_raises(MCPStream::NotConnectedError) { client.ping }
+    assert_equal pings, srv.posts("ping").size, "nothing is sent without a session"
     client.connect
     client.ping
   end
 
   def test_not_found_without_session_and_server_errors
     srv = server
-    error = assert_raises(MCPStream::HTTPError) { MCPStream::Client.new(srv.url.sub("/mcp", "/nowhere")).ping }
+    nowhere = srv.url.sub("/mcp", "/nowhere")
+    error = assert_raises(MCPStream::HTTPError) { MCPStream::Client.new(nowhere).connect }
     assert_equal MCPStream::HTTPError, error.class
     assert_equal :not_found, error.error_type
+    assert_equal "POST #{nowhere}: HTTP 404 (not_found)", error.message
     MCPStream::Client.open(srv.url) do |c|
       srv.script(status: 500, body: "broken", for_method: "ping")
       error = assert_raises(MCPStream::HTTPError) { c.ping }

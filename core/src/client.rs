@@ -104,7 +104,10 @@ impl Client {
     }
 
     pub fn with_options(url: &str, options: ClientOptions) -> Result<Self> {
-        let capabilities = options.handlers.capabilities(&options.capabilities);
+        let mut capabilities = options.handlers.capabilities(&options.capabilities);
+        if let Some(extension) = options.auth.as_ref().and_then(crate::auth::Auth::extension) {
+            capabilities["extensions"][extension] = json!({});
+        }
         Ok(Self {
             inner: Arc::new(Inner {
                 transport: Transport::new(url, &options)?,
@@ -490,7 +493,9 @@ impl Client {
             Ok(Ok((status, body))) => {
                 match session::error_for_status(status, &body, Some(&session)) {
                     Error::SessionExpired { .. } => CloseOutcome::AlreadyGone,
-                    other => CloseOutcome::Failed(other),
+                    other => CloseOutcome::Failed(
+                        other.for_request("DELETE", self.inner.transport.url()),
+                    ),
                 }
             }
         }
@@ -499,14 +504,14 @@ impl Client {
     /// Opens a GET event stream by hand, in addition to the standalone one the client manages.
     /// `Ok(None)` if the server offers none (405).
     pub async fn open_event_stream(&self) -> Result<Option<EventStream>> {
-        let session = self.session();
+        let session = self.session().ok_or(Error::NotConnected)?;
         let limit = self.inner.options.timeout;
         let transport = &self.inner.transport;
         let outcome = self
-            .within(limit, transport.open_event_stream(session.as_deref(), None))
+            .within(limit, transport.open_event_stream(Some(&*session), None))
             .await;
-        if let (Err(Error::SessionExpired { .. }), Some(s)) = (&outcome, &session) {
-            self.expired(s);
+        if let Err(Error::SessionExpired { .. }) = &outcome {
+            self.expired(&session);
         }
         Ok(outcome?.map(|stream| EventStream { stream }))
     }
@@ -571,9 +576,24 @@ impl Client {
         Ok(())
     }
 
+    /// The session a call goes out with. A call made while an expired session is being
+    /// replaced (the reinitialize policies) waits for the new one instead of failing.
+    pub(crate) async fn session_for_call(&self) -> Result<Arc<Session>> {
+        if let Some(session) = self.session() {
+            return Ok(session);
+        }
+        if self.inner.options.on_session_expired != SessionExpiryPolicy::Raise {
+            drop(self.inner.reinit.lock().await);
+            if let Some(session) = self.session() {
+                return Ok(session);
+            }
+        }
+        Err(Error::NotConnected)
+    }
+
     pub(crate) async fn post_message(&self, body: Bytes) -> Result<()> {
-        let session = self.session();
-        if session.as_ref().is_some_and(|s| !s.takes_client_messages()) {
+        let session = self.session().ok_or(Error::NotConnected)?;
+        if !session.takes_client_messages() {
             return Err(Error::invalid_argument(
                 "the modern era (2026-07-28) has no client notifications or responses over HTTP",
             ));
@@ -581,10 +601,10 @@ impl Client {
         let limit = self.inner.options.timeout;
         let transport = &self.inner.transport;
         let outcome = self
-            .within(limit, transport.post_message(body, session.as_deref()))
+            .within(limit, transport.post_message(body, Some(&*session)))
             .await;
-        if let (Err(Error::SessionExpired { .. }), Some(s)) = (&outcome, &session) {
-            self.expired(s);
+        if let Err(Error::SessionExpired { .. }) = &outcome {
+            self.expired(&session);
         }
         outcome
     }

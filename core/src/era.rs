@@ -256,8 +256,7 @@ pub(crate) fn forget(endpoint: &str) {
 
 /// Forgets what this process learnt about the server at `url` (its next client probes again).
 pub fn forget_verdict(url: &str) -> Result<(), Error> {
-    let url = reqwest::Url::parse(url)
-        .map_err(|e| Error::invalid_argument(format!("invalid URL {url:?}: {e}")))?;
+    let url = crate::transport::parse_endpoint(url)?;
     forget(&endpoint_key(&url));
     Ok(())
 }
@@ -287,6 +286,8 @@ mod tests {
             status,
             kind: HttpErrorKind::from_status(status),
             body: String::new(),
+            method: "POST".into(),
+            url: "http://h/mcp".into(),
         })
     }
 

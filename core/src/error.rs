@@ -79,11 +79,15 @@ pub enum Error {
     Transport { message: String },
     /// No complete answer within the allowed time.
     Timeout { after: Duration },
-    /// A non-2xx answer. `body` is capped so a hostile server cannot make the error huge.
+    /// A non-2xx answer. `body` is capped so a hostile server cannot make the error huge, and
+    /// stays out of the message (an HTML error page is many lines). `method` and `url` name
+    /// the HTTP request that got the answer; the URL without its query, which may hold keys.
     Http {
         status: u16,
         kind: HttpErrorKind,
         body: String,
+        method: String,
+        url: String,
     },
     /// The server no longer knows the session this request carried: a 404, or a 400 whose body
     /// says the session id was refused (servers that depart from the spec). Local session state
@@ -98,6 +102,16 @@ pub enum Error {
     /// The server's answer broke the protocol: malformed JSON or SSE, an unsupported protocol
     /// version, an invalid session id, an oversize body, a stream that ended without a response.
     Protocol { message: String },
+    /// A call that needs a connection was made before `connect()`, after `close()`, or after
+    /// the session expired (under `SessionExpiryPolicy::Raise`); nothing was sent.
+    NotConnected,
+    /// A tool reported its own failure (`isError: true`) and the caller asked for that to be
+    /// an error ([`Error::check_tool_result`]). `result` is the whole `CallToolResult`.
+    Tool {
+        name: String,
+        message: String,
+        result: Value,
+    },
     /// The caller's own input was unusable (a bad URL, header or option); nothing was sent.
     /// Bindings raise their language's argument error (`ValueError`, `ArgumentError`).
     InvalidArgument { message: String },
@@ -201,6 +215,55 @@ impl Error {
     pub fn is_session_expired(&self) -> bool {
         matches!(self, Self::SessionExpired { .. })
     }
+
+    /// A `tools/call` result as it is, or `Error::Tool` if the tool reported failure
+    /// (`isError: true`): for callers who would rather handle a failing tool as an error.
+    pub fn check_tool_result(name: &str, result: Value) -> Result<Value> {
+        if result.get("isError").and_then(Value::as_bool) != Some(true) {
+            return Ok(result);
+        }
+        let said = result
+            .get("content")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(|item| item.get("text").and_then(Value::as_str))
+            .find(|text| !text.trim().is_empty());
+        let message = match said {
+            Some(text) => format!("tool {name:?} failed: {}", one_line(text, 200)),
+            None => format!("tool {name:?} failed (isError: true, no text content)"),
+        };
+        Err(Self::Tool {
+            name: name.to_owned(),
+            message,
+            result,
+        })
+    }
+
+    /// Names the request an `Http` error answered (other errors are returned unchanged).
+    pub(crate) fn for_request(mut self, request_method: &str, request_url: &url::Url) -> Self {
+        if let Self::Http { method, url, .. } = &mut self {
+            let mut shown = request_url.clone();
+            shown.set_query(None);
+            shown.set_fragment(None);
+            let _ = shown.set_password(None);
+            let _ = shown.set_username("");
+            *method = request_method.to_owned();
+            *url = shown.into();
+        }
+        self
+    }
+}
+
+/// `text` on one line (runs of whitespace become one space), at most `max` characters.
+fn one_line(text: &str, max: usize) -> String {
+    let flat = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    if flat.chars().count() <= max {
+        return flat;
+    }
+    let mut short: String = flat.chars().take(max).collect();
+    short.push('…');
+    short
 }
 
 impl fmt::Display for Error {
@@ -208,14 +271,17 @@ impl fmt::Display for Error {
         match self {
             Self::Transport { message } => write!(f, "transport error: {message}"),
             Self::Timeout { after } => write!(f, "timed out after {:.3}s", after.as_secs_f64()),
-            Self::Http { status, kind, body } => {
-                write!(f, "HTTP {status} ({kind})")?;
-                let snippet = body.trim();
-                if !snippet.is_empty() {
-                    let short: String = snippet.chars().take(200).collect();
-                    write!(f, ": {short}")?;
+            Self::Http {
+                status,
+                kind,
+                method,
+                url,
+                ..
+            } => {
+                if !method.is_empty() {
+                    write!(f, "{method} {url}: ")?;
                 }
-                Ok(())
+                write!(f, "HTTP {status} ({kind})")
             }
             Self::SessionExpired { status, .. } => write!(
                 f,
@@ -223,6 +289,10 @@ impl fmt::Display for Error {
             ),
             Self::Rpc { code, message, .. } => write!(f, "JSON-RPC error {code}: {message}"),
             Self::Protocol { message } => write!(f, "protocol error: {message}"),
+            Self::NotConnected => f.write_str(
+                "not connected: call connect() first (the client was never connected, was closed, or its session expired)",
+            ),
+            Self::Tool { message, .. } => f.write_str(message),
             Self::InvalidArgument { message } => write!(f, "invalid argument: {message}"),
             Self::Authorization(e) => {
                 write!(f, "authorization: {}", e.message)?;

@@ -116,9 +116,10 @@ impl Client {
         params: Option<Value>,
         opts: RequestOptions,
     ) -> Result<Value> {
-        if let Some(session) = self.session().filter(|s| s.era == Era::Modern) {
+        let current = self.session_for_call().await?;
+        if current.era == Era::Modern {
             let outcome = self
-                .send_stateless(session, method, params.as_ref(), &opts)
+                .send_stateless(current, method, params.as_ref(), &opts)
                 .await;
             match &outcome {
                 Ok(_) => self.verdict_proven(),
@@ -139,7 +140,7 @@ impl Client {
         };
         let body = Bytes::from(jsonrpc::request_body(&id, method, params));
         let (session, first) = self
-            .attempt(self.session(), &id, body.clone(), &[], &opts)
+            .attempt(Some(current), &id, body.clone(), &[], &opts)
             .await;
         let Err(Error::SessionExpired { session_id, status }) = first else {
             return first;

@@ -153,11 +153,18 @@ pub(crate) fn error_for_status(status: u16, body: &[u8], sent_session: Option<&S
     let session_refused = status == 404 || (status == 400 && refuses_the_session(body));
     match sent_session.and_then(|s| s.id.clone()) {
         Some(session_id) if session_refused => Error::SessionExpired { session_id, status },
-        _ => Error::Http {
-            status,
-            kind: HttpErrorKind::from_status(status),
-            body: String::from_utf8_lossy(body).into_owned(),
-        },
+        _ => http_error(status, body),
+    }
+}
+
+/// The caller names the request with `Error::for_request`.
+fn http_error(status: u16, body: &[u8]) -> Error {
+    Error::Http {
+        status,
+        kind: HttpErrorKind::from_status(status),
+        body: String::from_utf8_lossy(body).into_owned(),
+        method: String::new(),
+        url: String::new(),
     }
 }
 
@@ -171,11 +178,7 @@ fn modern_error_for_status(status: u16, body: &[u8]) -> Error {
             return rpc;
         }
     }
-    Error::Http {
-        status,
-        kind: HttpErrorKind::from_status(status),
-        body: String::from_utf8_lossy(body).into_owned(),
-    }
+    http_error(status, body)
 }
 
 /// Whether a 400 body says the session id itself was refused, as opposed to anything else

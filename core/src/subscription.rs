@@ -110,6 +110,9 @@ impl Client {
     /// the server acknowledged it. Modern era only: in the session era the standalone GET
     /// stream carries the server's notifications to the notification handler.
     pub async fn listen(&self, filter: Value) -> Result<Subscription> {
+        if self.era().is_none() {
+            return Err(Error::NotConnected);
+        }
         if self.era() != Some(Era::Modern) {
             return Err(Error::invalid_argument(
                 "subscriptions/listen needs a connection in the modern era (2026-07-28); in the session era notifications come on the standalone stream",

@@ -37,14 +37,7 @@ pub(crate) enum Reply {
 
 impl Transport {
     pub fn new(url: &str, options: &ClientOptions) -> Result<Self> {
-        let url = Url::parse(url)
-            .map_err(|e| Error::invalid_argument(format!("invalid URL {url:?}: {e}")))?;
-        if !matches!(url.scheme(), "http" | "https") {
-            return Err(Error::invalid_argument(format!(
-                "URL scheme must be http or https, not {:?}",
-                url.scheme()
-            )));
-        }
+        let url = parse_endpoint(url)?;
         let mut headers = HeaderMap::new();
         if options.auth.is_some()
             && options
@@ -168,8 +161,10 @@ impl Transport {
                     return Err(auth::token_refused(resp.headers()));
                 }
             }
+            let answered_url = resp.url().clone();
             let body = read_truncated(&mut resp, ERROR_BODY_CAP).await;
-            return Err(session::error_for_status(status.as_u16(), &body, session));
+            let error = session::error_for_status(status.as_u16(), &body, session);
+            return Err(error.for_request(method.as_str(), &answered_url));
         }
     }
 
@@ -331,6 +326,34 @@ impl Transport {
         }
         Error::transport(describe(e))
     }
+}
+
+/// The MCP endpoint. Without a scheme, `127.0.0.1:8000/mcp` is a relative URL to the parser
+/// and `localhost:8000/mcp` one with the scheme `localhost`: both get the same plain advice.
+pub(crate) fn parse_endpoint(text: &str) -> Result<Url> {
+    let must_be_http = || {
+        Error::invalid_argument(format!(
+            "URL must start with http:// or https://, got {text:?}"
+        ))
+    };
+    let url = match Url::parse(text) {
+        Ok(url) => url,
+        Err(url::ParseError::RelativeUrlWithoutBase) => return Err(must_be_http()),
+        Err(e) => {
+            return Err(Error::invalid_argument(format!(
+                "invalid URL {text:?}: {e}"
+            )))
+        }
+    };
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(must_be_http());
+    }
+    if !url.has_host() {
+        return Err(Error::invalid_argument(format!(
+            "URL has no host: {text:?} (e.g. http://127.0.0.1:8000/mcp)"
+        )));
+    }
+    Ok(url)
 }
 
 fn no_response(status: StatusCode) -> Error {

@@ -461,3 +461,18 @@ fn secrets_stay_out_of_debug_output() {
     let shown = format!("{:?}", ClientOptions::default().auth(auth));
     assert!(!shown.contains("s3cret-value"), "{shown}");
 }
+
+#[tokio::test]
+async fn client_credentials_are_declared_as_the_extension_they_are() {
+    let server = server(|s| s.pre_registered = Some(("machine".into(), "s3cret".into())));
+    let auth = mcpstream::auth::ClientCredentials::with_secret("machine", "s3cret");
+    let options = quick_options().auth(auth);
+    let client = Client::with_options(&server.url(), options).unwrap();
+    client.connect().await.unwrap();
+    let initialize = common::posts(&server, "initialize");
+    let declared = &initialize.last().unwrap().body["params"]["capabilities"]["extensions"];
+    assert_eq!(
+        declared,
+        &json!({"io.modelcontextprotocol/oauth-client-credentials": {}})
+    );
+}

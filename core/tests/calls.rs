@@ -105,6 +105,36 @@ async fn call_tool_sends_name_and_arguments() {
 }
 
 #[tokio::test]
+async fn a_failing_tool_is_a_result_unless_checked() {
+    let server = server();
+    let client = client(&server);
+    client.connect().await.unwrap();
+    let failed = client
+        .call_tool("fail", Some(json!({"message": "it broke"})))
+        .await
+        .unwrap();
+    assert_eq!(failed["isError"], true);
+    match Error::check_tool_result("fail", failed.clone()) {
+        Err(Error::Tool {
+            name,
+            message,
+            result,
+        }) => {
+            assert_eq!(name, "fail");
+            assert!(message.starts_with(r#"tool "fail" failed: "#), "{message}");
+            assert!(message.contains("it broke"), "{message}");
+            assert_eq!(result, failed);
+        }
+        other => panic!("{other:?}"),
+    }
+    let fine = client
+        .call_tool("add", Some(json!({"a": 1, "b": 2})))
+        .await
+        .unwrap();
+    assert_eq!(Error::check_tool_result("add", fine.clone()).unwrap(), fine);
+}
+
+#[tokio::test]
 async fn notify_posts_a_notification_and_accepts_any_2xx() {
     let server = server();
     let client = client(&server);

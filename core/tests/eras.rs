@@ -332,3 +332,27 @@ fn era_choices_come_from_their_names() {
     assert_eq!("auto".parse::<EraChoice>().unwrap(), EraChoice::Auto);
     let _: Value = serde_json::json!(Era::Modern.as_str());
 }
+
+#[tokio::test]
+async fn calls_before_connect_and_after_close_are_refused_locally_in_the_modern_era() {
+    let server = server();
+    let client = auto(&server);
+    assert!(matches!(
+        client.call_tool("echo", None).await,
+        Err(Error::NotConnected)
+    ));
+    assert!(matches!(
+        client
+            .listen(serde_json::json!({"toolsListChanged": true}))
+            .await,
+        Err(Error::NotConnected)
+    ));
+    assert!(server.requests().is_empty());
+    client.connect().await.unwrap();
+    assert_eq!(client.era(), Some(Era::Modern));
+    client.ping().await.unwrap();
+    client.close().await;
+    let sent = server.requests().len();
+    assert!(matches!(client.ping().await, Err(Error::NotConnected)));
+    assert_eq!(server.requests().len(), sent);
+}

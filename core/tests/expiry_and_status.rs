@@ -26,19 +26,12 @@ async fn a_404_with_a_session_is_expiry_and_clears_the_session() {
     assert_eq!(err.http_kind(), Some(HttpErrorKind::NotFound));
     assert!(client.session().is_none(), "local session state is cleared");
 
-    // The next request goes out without the dead id; a new connect starts a new session.
+    // The next request is refused locally (nothing is sent without a session); a new connect
+    // starts a new session.
+    let pings = posts(&server, "ping").len();
     let again = client.ping().await.unwrap_err();
-    assert!(
-        matches!(again, Error::Http { status: 400, .. }),
-        "{again:?}"
-    );
-    assert_eq!(
-        posts(&server, "ping")
-            .last()
-            .unwrap()
-            .header("mcp-session-id"),
-        None
-    );
+    assert!(matches!(again, Error::NotConnected), "{again:?}");
+    assert_eq!(posts(&server, "ping").len(), pings);
     client.connect().await.unwrap();
     assert_ne!(client.session_id().unwrap(), sid);
     client.ping().await.unwrap();
@@ -67,7 +60,7 @@ async fn a_404_without_a_session_is_a_plain_not_found() {
     let server = server();
     let client =
         Client::with_options(&format!("{}/nowhere", server.base_url()), quick_options()).unwrap();
-    let err = client.ping().await.unwrap_err();
+    let err = client.connect().await.unwrap_err();
     match &err {
         Error::Http {
             status: 404,
@@ -77,8 +70,6 @@ async fn a_404_without_a_session_is_a_plain_not_found() {
         other => panic!("expected Http 404, got {other:?}"),
     }
     assert!(!err.is_session_expired());
-    let err = client.connect().await.unwrap_err();
-    assert!(matches!(err, Error::Http { status: 404, .. }), "{err:?}");
 }
 
 #[tokio::test]
@@ -158,11 +149,24 @@ async fn a_server_error_keeps_the_session_and_reports_status_kind_and_body() {
         "text/html",
         "<html><body>upstream broke</body></html>",
     ));
-    match client.ping().await.unwrap_err() {
-        Error::Http { status, kind, body } => {
+    let err = client.ping().await.unwrap_err();
+    // One line naming the request; the body stays on the error, out of the message.
+    assert_eq!(
+        err.to_string(),
+        format!("POST {}: HTTP 500 (server_error)", server.url())
+    );
+    match err {
+        Error::Http {
+            status,
+            kind,
+            body,
+            method,
+            url,
+        } => {
             assert_eq!(status, 500);
             assert_eq!(kind, HttpErrorKind::ServerError);
             assert!(body.contains("upstream broke"), "{body}");
+            assert_eq!((method.as_str(), url), ("POST", server.url()));
         }
         other => panic!("expected Http 500, got {other:?}"),
     }

@@ -266,3 +266,48 @@ async fn extra_headers_go_on_every_request_but_session_headers_are_reserved() {
         Err(Error::InvalidArgument { .. })
     ));
 }
+
+#[test]
+fn a_url_without_http_says_what_is_wrong() {
+    for url in ["127.0.0.1:8000/mcp", "localhost:8000/mcp", "ftp://h/mcp"] {
+        match Client::new(url) {
+            Err(Error::InvalidArgument { message }) => assert_eq!(
+                message,
+                format!("URL must start with http:// or https://, got {url:?}")
+            ),
+            other => panic!("{url}: {other:?}"),
+        }
+    }
+    assert!(Client::new("http://127.0.0.1:8000/mcp").is_ok());
+}
+
+#[tokio::test]
+async fn calls_before_connect_and_after_close_are_refused_locally() {
+    let server = server();
+    let client = client(&server);
+    assert!(matches!(client.ping().await, Err(Error::NotConnected)));
+    assert!(matches!(
+        client.call_tool("echo", None).await,
+        Err(Error::NotConnected)
+    ));
+    assert!(matches!(
+        client.notify("notifications/x", None).await,
+        Err(Error::NotConnected)
+    ));
+    assert!(matches!(
+        client.open_event_stream().await,
+        Err(Error::NotConnected)
+    ));
+    assert!(
+        server.requests().is_empty(),
+        "nothing is sent without a connection"
+    );
+    client.connect().await.unwrap();
+    client.ping().await.unwrap();
+    client.close().await;
+    let sent = server.requests().len();
+    let err = client.list_tools().await.unwrap_err();
+    assert!(matches!(err, Error::NotConnected), "{err:?}");
+    assert!(err.to_string().contains("call connect() first"), "{err}");
+    assert_eq!(server.requests().len(), sent);
+}

@@ -247,10 +247,20 @@ class Client(_Base):
         timeout: Optional[float] = None,
         on_progress: Optional[_hooks.ProgressHandler] = None,
         log_level: Optional[str] = None,
+        raise_on_error: bool = False,
     ) -> JSONDict:
-        """Calls a tool. A tool's own failure is a result with ``isError: true``, not an exception.
-        ``on_progress`` receives the params of each progress notification for this call."""
-        op = _op("call_tool", name=name, arguments=arguments, timeout=timeout, log_level=log_level)
+        """Calls a tool. A tool's own failure (an unknown tool, say) is a result with
+        ``isError: true``, not an exception, unless ``raise_on_error=True``: then it raises
+        :class:`~mcpstream.ToolError`, which carries the result. ``on_progress`` receives the
+        params of each progress notification for this call."""
+        op = _op(
+            "call_tool",
+            name=name,
+            arguments=arguments,
+            timeout=timeout,
+            log_level=log_level,
+            raise_on_error=raise_on_error,
+        )
         return _result(self._native.call(op, self._progress(on_progress)))
 
     def list_resources(
@@ -396,10 +406,20 @@ class AsyncClient(_Base):
         timeout: Optional[float] = None,
         on_progress: Optional[_hooks.ProgressHandler] = None,
         log_level: Optional[str] = None,
+        raise_on_error: bool = False,
     ) -> JSONDict:
-        """Calls a tool. A tool's own failure is a result with ``isError: true``, not an exception.
-        ``on_progress`` receives the params of each progress notification for this call."""
-        op = _op("call_tool", name=name, arguments=arguments, timeout=timeout, log_level=log_level)
+        """Calls a tool. A tool's own failure (an unknown tool, say) is a result with
+        ``isError: true``, not an exception, unless ``raise_on_error=True``: then it raises
+        :class:`~mcpstream.ToolError`, which carries the result. ``on_progress`` receives the
+        params of each progress notification for this call."""
+        op = _op(
+            "call_tool",
+            name=name,
+            arguments=arguments,
+            timeout=timeout,
+            log_level=log_level,
+            raise_on_error=raise_on_error,
+        )
         return _result(await self._native.call_async(op, self._progress(on_progress)))
 
     async def list_resources(

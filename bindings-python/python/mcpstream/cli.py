@@ -3,7 +3,8 @@
 
 Results go to stdout as JSON, and nothing else does, so the output can be piped. The era and
 protocol version the connection used go to stderr as one line, and so does a failure (with
-the era when it was known), which exits 1."""
+the era when it was known), which exits 1. A tool that reports failure (``isError: true``)
+exits 1 too, its result printed as usual."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from typing import Any, Dict, List, Optional
 
 from mcpstream._auth import FileTokenStore, OAuth
 from mcpstream._client import Client
-from mcpstream.errors import MCPError
+from mcpstream.errors import MCPError, ToolError
 
 
 def _headers(pairs: List[str]) -> Dict[str, str]:
@@ -126,10 +127,16 @@ def main(argv: Optional[List[str]] = None) -> int:
             elif args.command == "tools":
                 result = client.list_tools()
             elif args.command == "call":
-                result = client.call_tool(args.tool, arguments)
+                result = client.call_tool(args.tool, arguments, raise_on_error=True)
             else:
                 client.ping()
                 result = {"ok": True}
+    except ToolError as e:
+        # The tool's own words are its result: printed as a success's would be, yet exit 1.
+        json.dump(e.result, sys.stdout, indent=2)
+        sys.stdout.write("\n")
+        print(f"mcpstream: {type(e).__name__}: {e} ({connection})", file=sys.stderr)
+        return 1
     except (MCPError, ValueError) as e:
         known = f" ({connection})" if connection else ""
         print(f"mcpstream: {type(e).__name__}: {e}{known}", file=sys.stderr)

@@ -7,7 +7,7 @@ derive from the built-in ``ConnectionError`` and ``TimeoutError`` so generic han
 from __future__ import annotations
 
 import builtins
-from typing import Any, Optional
+from typing import Any, Dict, Optional
 
 __all__ = [
     "MCPError",
@@ -17,6 +17,8 @@ __all__ = [
     "SessionExpiredError",
     "RPCError",
     "ProtocolError",
+    "NotConnectedError",
+    "ToolError",
     "AuthorizationError",
     "AuthorizationRequired",
     "InsufficientScopeError",
@@ -37,20 +39,34 @@ class TimeoutError(MCPError, builtins.TimeoutError):  # noqa: A001 - the hierarc
 
 
 class HTTPError(MCPError):
-    """The server answered with a non-2xx status.
+    """The server answered with a non-2xx status. The message is one line: the request's
+    method and URL (without its query) and the status; the body is kept apart.
 
     Attributes:
         status: the HTTP status code.
         error_type: what the status means, e.g. ``"not_found"``, ``"bad_request"``,
             ``"method_not_allowed"``, ``"server_error"``.
         body: the response body (capped), often useful for diagnosis.
+        http_method: the HTTP method of the request (``"POST"``, ``"GET"``, ``"DELETE"``).
+        url: the URL that answered, without its query string.
     """
 
-    def __init__(self, message: str, *, status: int, error_type: str, body: str = "") -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int,
+        error_type: str,
+        body: str = "",
+        http_method: str = "",
+        url: str = "",
+    ) -> None:
         super().__init__(message)
         self.status = status
         self.error_type = error_type
         self.body = body
+        self.http_method = http_method
+        self.url = url
 
 
 class SessionExpiredError(HTTPError):
@@ -99,6 +115,28 @@ class RPCError(MCPError):
 class ProtocolError(MCPError):
     """The server's answer broke the protocol: malformed JSON or SSE, an unsupported protocol
     version, an invalid session id, an oversize body, or a stream that ended too early."""
+
+
+class NotConnectedError(MCPError):
+    """A call that needs a connection was made before ``connect()``, after ``close()``, or
+    after the session expired (with ``on_session_expired="raise"``). Nothing was sent; call
+    ``connect()`` (or use the client as a context manager)."""
+
+
+class ToolError(MCPError):
+    """A tool reported its own failure (``isError: true``) to a ``call_tool`` made with
+    ``raise_on_error=True``. Without it, such a result is returned like any other.
+
+    Attributes:
+        tool: the name of the tool.
+        result: the whole result (``content``, ``isError``, ...), as ``call_tool`` would have
+            returned it.
+    """
+
+    def __init__(self, message: str, *, tool: str, result: Dict[str, Any]) -> None:
+        super().__init__(message)
+        self.tool = tool
+        self.result = result
 
 
 class AuthorizationError(MCPError):

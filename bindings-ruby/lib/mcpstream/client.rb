@@ -30,9 +30,16 @@ module MCPStream
   # auth: OAuth or ClientCredentials for servers that need authorization (not together with
   # an Authorization header). Its on_authorize and token store run on threads of their own
   # while the call that needed them waits.
+  #
+  # Handlers may be given as keyword arguments (anything that responds to #call: a lambda, a
+  # Method) or registered with the on_* methods before the first call.
   class Client
-    # Connects, yields the client, and always closes the session.
+    # Connects, yields the client, closes the session when the block ends (however it ends), and
+    # returns the block's value. Takes what Client.new takes, handlers included:
+    # Client.open(url, on_elicitation: ->(params) { ... }) { |client| ... }.
     def self.open(url, **options)
+      raise ArgumentError, "Client.open needs a block (Client.new(url).connect otherwise)" unless block_given?
+
       client = new(url, **options)
       client.connect
       yield client
@@ -43,7 +50,8 @@ module MCPStream
     def initialize(url, headers: nil, timeout: nil, connect_timeout: nil, close_timeout: nil, max_request_time: nil,
                    max_response_bytes: nil, client_info: nil, on_session_expired: nil, standalone_stream: nil,
                    standalone_open_timeout: nil, era: nil, prior: nil, probe_timeout: nil, max_input_rounds: nil,
-                   auth: nil)
+                   auth: nil, on_sampling: nil, on_elicitation: nil, on_roots: nil, on_notification: nil,
+                   on_session_change: nil)
       @url = url.to_s
       auth_settings, @on_authorize, @token_store = auth && AuthSettings.native(auth)
       settings = {
@@ -60,6 +68,9 @@ module MCPStream
       @native = nil
       @dispatcher = nil
       @dispatcher_generation = 0
+      handlers = { sampling: on_sampling, elicitation: on_elicitation, roots: on_roots, notification: on_notification,
+                   session_change: on_session_change }
+      handlers.each { |kind, handler| register(kind, handler) if handler }
       native # settings are checked now, not at the first call
     end
 
@@ -116,10 +127,12 @@ module MCPStream
       run(op(:list_tools, **per_call(timeout, fresh, log_level)))
     end
 
-    # A tool's own failure is a result with "isError" => true, not an exception. The block, if
-    # given, gets the params Hash of each progress notification for this call.
-    def call_tool(name, arguments = {}, timeout: nil, log_level: nil, &on_progress)
-      operation = op(:call_tool, name: name.to_s, arguments: arguments, timeout: timeout, log_level: log_level&.to_s)
+    # A tool's own failure (an unknown tool, say) is a result with "isError" => true, not an
+    # exception, unless raise_on_error: true: then it raises ToolError, which carries the result.
+    # The block, if given, gets the params Hash of each progress notification for this call.
+    def call_tool(name, arguments = {}, timeout: nil, log_level: nil, raise_on_error: false, &on_progress)
+      operation = op(:call_tool, name: name.to_s, arguments: arguments, timeout: timeout, log_level: log_level&.to_s,
+                                 raise_on_error: raise_on_error)
       run(operation, &on_progress)
     end
 
@@ -211,7 +224,7 @@ module MCPStream
     def per_call(timeout, fresh, log_level) = { timeout: timeout, fresh: fresh, log_level: log_level&.to_s }
 
     def register(kind, block)
-      raise ArgumentError, "on_#{kind} needs a block" unless block
+      raise ArgumentError, "on_#{kind} needs a block (or something that responds to #call)" unless block.respond_to?(:call)
       # Not the session id: a stateless server and the modern era have none, yet rebuilding
       # the native client would drop the connection.
       raise ArgumentError, "register handlers before the first call" if @native&.protocol_version || @dispatcher
@@ -285,7 +298,7 @@ module MCPStream
       case kind
       when "sampling", "elicitation", "roots"
         # Each on its own thread, so a slow handler blocks nothing else.
-        Thread.new { answer(client, id, @handlers.fetch(kind.to_sym), first) }
+        Thread.new { answer(client, id, kind, @handlers.fetch(kind.to_sym), first) }
       when "notification" then report { @handlers.fetch(:notification).call(first, second && JSON.parse(second)) }
       when "session_change" then report { @handlers.fetch(:session_change).call(first, second, third.to_sym) }
       when "fence" then client.answer(id, "") # every job before this one has run
@@ -313,14 +326,25 @@ module MCPStream
     end
 
     # The binding kit's answer: the result, an RPCError the block raised, or any other error
-    # (which the server receives as an internal error).
-    def answer(client, id, handler, params)
-      result = handler.call(params && JSON.parse(params))
-      client.answer(id, JSON.generate({ result: result }))
+    # (which the server receives as an internal error). Answered however the block ends, so the
+    # server never waits in vain; a result the kit refuses (nil, a String) is also a warning
+    # here, since the call that made the server ask may never say.
+    def answer(client, id, kind, handler, params)
+      answer = { raised: { class: "ThreadError", message: "the #{kind} block's thread ended before it returned" } }
+      answer = { result: handler.call(params && JSON.parse(params)) }
     rescue RPCError => e
-      client.answer(id, JSON.generate({ error: { code: e.code, message: e.rpc_message, data: e.data } }))
-    rescue StandardError => e
-      client.answer(id, JSON.generate({ raised: { class: e.class.name, message: e.message } }))
+      answer = { error: { code: e.code, message: e.rpc_message, data: e.data } }
+    rescue StandardError, ScriptError => e
+      answer = { raised: { class: e.class.name, message: e.message } }
+    ensure
+      text = begin
+        JSON.generate(answer)
+      rescue StandardError => e
+        JSON.generate({ raised: { class: e.class.name, message: e.message } })
+      end
+      complaint = NativeClient.refused_result(kind, text)
+      warn "mcpstream: #{complaint}" if complaint
+      client.answer(id, text)
     end
 
     # A failing callback must not stop the dispatcher; tell the developer and go on.

@@ -13,17 +13,21 @@ module MCPStream
   # No complete answer arrived within the allowed time.
   class TimeoutError < Error; end
 
-  # The server answered with a non-2xx status.
+  # The server answered with a non-2xx status. The message is one line: the request's method
+  # and URL (without its query) and the status.
   # #status is the code, #error_type a Symbol such as :not_found, :bad_request,
-  # :method_not_allowed or :server_error, and #body the (capped) response body.
+  # :method_not_allowed or :server_error, #body the (capped) response body, #http_method the
+  # request's method ("POST", "GET", "DELETE") and #url the URL that answered, without its query.
   class HTTPError < Error
-    attr_reader :status, :error_type, :body
+    attr_reader :status, :error_type, :body, :http_method, :url
 
-    def initialize(message = nil, status: 0, error_type: :other, body: "")
+    def initialize(message = nil, status: 0, error_type: :other, body: "", http_method: "", url: "")
       super(message)
       @status = status
       @error_type = error_type.to_sym
       @body = body
+      @http_method = http_method
+      @url = url
     end
   end
 
@@ -55,6 +59,24 @@ module MCPStream
   # The server's answer broke the protocol: malformed JSON or SSE, an unsupported protocol
   # version, an invalid session id, an oversize body, or a stream that ended too early.
   class ProtocolError < Error; end
+
+  # A call that needs a connection was made before #connect, after #close, or after the session
+  # expired (with on_session_expired: :raise). Nothing was sent; call #connect (or use
+  # Client.open).
+  class NotConnectedError < Error; end
+
+  # A tool reported its own failure ("isError" => true) to a call_tool made with
+  # raise_on_error: true (without it, such a result is returned like any other). #tool is the
+  # tool's name and #result the whole result Hash, as call_tool would have returned it.
+  class ToolError < Error
+    attr_reader :tool, :result
+
+    def initialize(message = nil, tool: "", result: {})
+      super(message)
+      @tool = tool
+      @result = result
+    end
+  end
 
   # Authorization (OAuth) could not give the request a token: discovery, registration or the
   # token endpoint failed, or an answer broke the rules (an issuer or state mismatch, an

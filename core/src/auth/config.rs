@@ -32,6 +32,17 @@ impl fmt::Debug for Auth {
     }
 }
 
+impl Auth {
+    /// The protocol extension this way of authorizing is, declared in the client's
+    /// capabilities: the client credentials grant is one (SEP-1046).
+    pub(crate) fn extension(&self) -> Option<&'static str> {
+        match self {
+            Self::OAuth(_) => None,
+            Self::ClientCredentials(_) => Some("io.modelcontextprotocol/oauth-client-credentials"),
+        }
+    }
+}
+
 impl From<OAuth> for Auth {
     fn from(o: OAuth) -> Self {
         Self::OAuth(o)

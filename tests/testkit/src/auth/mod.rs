@@ -18,11 +18,11 @@ mod admin;
 mod authorize;
 mod client_auth;
 mod metadata;
+mod pkce;
 mod register;
 pub(crate) mod resource;
 mod routes;
 pub(crate) mod settings;
-mod sha256;
 mod state;
 mod token;
 

@@ -4,7 +4,7 @@
 
 use super::client_auth::{self, Presented};
 use super::metadata::{issuer_url, resource_uri};
-use super::sha256::s256_challenge;
+use super::pkce::s256_challenge;
 use super::state::{
     AccessGrant, AuthState, Client, Inner, RefreshGrant, TokenFailure, TokenRequestRecord,
 };
