@@ -461,22 +461,41 @@ impl Authorizer {
         if let Some(scope) = &wanted {
             form.push(("scope".into(), scope.clone()));
         }
-        let proof = self.proof(
-            &client,
-            &server.issuer,
-            server.token_endpoint_auth_methods.as_deref(),
-        )?;
-        let tokens = token::request(
-            &self.http,
-            &server.token_endpoint,
-            form,
-            &proof,
-            wanted.as_deref(),
-        )
-        .await
-        .map_err(|f| f.into_error("client credentials"))?;
-        log::info!("mcpstream: obtained an access token with client credentials");
-        let grant = Grant::new(discovered, client, tokens, wanted);
+        self.grant_from(discovered, client, form, wanted, "client credentials")
+            .await
+    }
+
+    /// One token request at the discovered token endpoint, whose tokens become the grant
+    /// every request then carries (and the store keeps).
+    async fn grant_from(
+        &self,
+        discovered: &Discovered,
+        client: Registration,
+        form: Vec<(String, String)>,
+        scope: Option<String>,
+        grant_type: &str,
+    ) -> Result<()> {
+        let server = &discovered.server;
+        let tokens = {
+            let proof = self.proof(
+                &client,
+                &server.issuer,
+                server.token_endpoint_auth_methods.as_deref(),
+            )?;
+            let asked = token::request(
+                &self.http,
+                &server.token_endpoint,
+                form,
+                &proof,
+                scope.as_deref(),
+            );
+            asked.await.map_err(|f| f.into_error(grant_type))?
+        };
+        log::info!(
+            "mcpstream: obtained an access token ({grant_type}) from {}",
+            server.issuer
+        );
+        let grant = Grant::new(discovered, client, tokens, scope);
         self.grants.save(&grant).await;
         self.install(grant);
         Ok(())
@@ -662,25 +681,14 @@ impl Authorizer {
             ("code_verifier", &pending.pkce.verifier),
             ("resource", &pending.discovered.resource),
         ]);
-        let proof = self.proof(
-            &pending.client,
-            &server.issuer,
-            server.token_endpoint_auth_methods.as_deref(),
-        )?;
-        let tokens = token::request(
-            &self.http,
-            &server.token_endpoint,
+        Box::pin(self.grant_from(
+            &pending.discovered,
+            pending.client,
             form,
-            &proof,
-            pending.scope.as_deref(),
-        )
+            pending.scope,
+            "authorization code",
+        ))
         .await
-        .map_err(|f| f.into_error("authorization code"))?;
-        log::info!("mcpstream: authorized with {}", server.issuer);
-        let grant = Grant::new(&pending.discovered, pending.client, tokens, pending.scope);
-        self.grants.save(&grant).await;
-        self.install(grant);
-        Ok(())
     }
 
     fn proof<'a>(
