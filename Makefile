@@ -25,7 +25,7 @@ RECORDING_PROXY := target/debug/mcpstream-recording-proxy
 	lint rust-test python-test ruby-test interop-setup peers conformance interop bench bench-quick \
 	bench-build
 
-test: lint rust-test python-test ruby-test conformance interop bench-quick
+test: lint rust-test python-test ruby-test conformance interop bench-quick reliability fuzz-quick
 
 # The quick loop while working: formatting, lints, cargo test, and the Python and Ruby suites
 # against the reference server, all from debug builds. No root, no npm, no release builds;
@@ -94,8 +94,8 @@ lint: setup check-lint
 check-lint: rust-setup python-setup
 	$(CARGO) fmt --all --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
-	$(VENV)/bin/ruff check bindings-python tests/interop tests/conformance bench
-	$(VENV)/bin/ruff format --check bindings-python tests/interop tests/conformance bench
+	$(VENV)/bin/ruff check bindings-python tests/interop tests/conformance bench tests/reliability
+	$(VENV)/bin/ruff format --check bindings-python tests/interop tests/conformance bench tests/reliability
 
 rust-test: rust-setup
 	$(CARGO) test
@@ -182,3 +182,33 @@ bench: bench-build
 bench-quick: bench-build
 	$(RUBY_ENV) $(VENV)/bin/python bench/run.py $(BENCH_ARGS) --quick
 
+# The fault matrix: the reference server's hostile lane against the core, Python and Ruby, the
+# same cases in each (core/tests/faults*.rs, bindings-*/test*/test_faults.*). Rewrites
+# docs/reliability.md from the run and fails if it changed, or if a case missed its time or
+# memory bound; this run's timings and memory go to target/reliability/figures.md.
+.PHONY: reliability fuzz fuzz-build fuzz-quick
+RELIABILITY := target/reliability
+
+reliability: python-install ruby-install testserver
+	rm -rf $(RELIABILITY)
+	$(CARGO) test -q -p mcpstream --test faults --test faults_memory
+	$(VENV)/bin/python -m pytest -q bindings-python/tests/test_faults.py
+	$(RUBY_ENV) ruby -w bindings-ruby/test/test_faults.rb
+	$(PYTHON) tests/reliability/report.py --results $(RELIABILITY) --doc docs/reliability.md
+
+# Coverage-guided fuzzing of what the client parses from the network (core/fuzz): libFuzzer
+# through libfuzzer-sys, on the stable toolchain; RUSTC_BOOTSTRAP=1 only lets cargo read the
+# fuzz crate's per-package rustflags, which instrument mcpstream and the targets alone.
+# `make fuzz-quick` (in `make test`) runs each target for a few seconds from the committed
+# corpus, `make fuzz` for FUZZ_SECONDS each; executions and crashes go to target/fuzz/summary.md.
+FUZZ_SECONDS ?= 600
+FUZZ_QUICK_SECONDS ?= 5
+
+fuzz-build:
+	cd core/fuzz && RUSTC_BOOTSTRAP=1 CARGO_TARGET_DIR=$(CURDIR)/target/fuzz $(CARGO) build -q --release --bins
+
+fuzz-quick: fuzz-build
+	$(PYTHON) tests/reliability/fuzz.py --seconds $(FUZZ_QUICK_SECONDS)
+
+fuzz: fuzz-build
+	$(PYTHON) tests/reliability/fuzz.py --seconds $(FUZZ_SECONDS)

@@ -26,6 +26,8 @@ mod dispatch;
 mod elicitation;
 pub mod era;
 mod error;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod handlers;
 pub mod jsonrpc;
 pub mod modern;

@@ -138,7 +138,11 @@ pub(crate) async fn server_metadata(http: &AuthHttp, issuer: &str) -> Result<Ser
     )))
 }
 
-fn parse_server_metadata(doc: &Value, issuer: &str, openid: bool) -> Result<ServerMetadata> {
+pub(crate) fn parse_server_metadata(
+    doc: &Value,
+    issuer: &str,
+    openid: bool,
+) -> Result<ServerMetadata> {
     let endpoint = |name: &str, what: &str| -> Result<Option<Url>> {
         let Some(text) = doc.get(name).and_then(Value::as_str) else {
             return Ok(None);

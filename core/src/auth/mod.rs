@@ -22,4 +22,7 @@ pub(crate) use authorizer::{
     insufficient_scope, scope_refused, token_refused, Authorizer, Credential,
 };
 pub use config::{Auth, AuthorizeHandler, ClientCredentials, OAuth};
+// The parsers of what servers send, for the fuzz targets (crate::fuzzing).
+pub(crate) use challenge::{bearer_challenge, parse_challenges};
+pub(crate) use discovery::parse_server_metadata;
 pub use store::{FileTokenStore, MemoryTokenStore, StoreFuture, TokenStore};

@@ -6,6 +6,7 @@
 mod auth;
 mod base64;
 mod config;
+mod hostile;
 mod http;
 mod interactive;
 mod log_levels;
@@ -21,6 +22,7 @@ pub use auth::{
     TokenRequestRecord,
 };
 pub use config::{Config, ServerEra, MODERN_VERSION, SUPPORTED_VERSIONS};
+pub use hostile::{Fault, FaultKind};
 pub use server::router;
 pub use state::{RecordedRequest, ScriptedResponse, State};
 
@@ -166,6 +168,21 @@ impl TestServer {
     /// Queues a canned answer for the next matching POST.
     pub fn script(&self, script: ScriptedResponse) {
         self.state.push_script(script);
+    }
+
+    /// Arms a misbehaviour for the next matching request(s) (`POST /_admin/hostile`).
+    pub fn hostile(&self, fault: Fault) {
+        self.state.hostile.arm(fault);
+    }
+
+    /// Disarms every misbehaviour; how many were armed (`DELETE /_admin/hostile`).
+    pub fn calm(&self) -> usize {
+        self.state.hostile.disarm()
+    }
+
+    /// What reached the other origin a `redirect_cross_origin` fault sent clients to.
+    pub fn elsewhere_requests(&self) -> Vec<RecordedRequest> {
+        self.state.hostile.elsewhere()
     }
 
     /// Stops the server now and waits until its port is closed.

@@ -44,6 +44,7 @@ pub fn router(state: Arc<State>) -> Router {
         .route("/_admin/push", post(push))
         .route("/_admin/notify", post(notify))
         .route("/_admin/listeners", get(listeners));
+    let routes = crate::hostile::routes(routes);
     crate::auth::mount(routes, &state).with_state(state)
 }
 
@@ -54,6 +55,9 @@ async fn mcp(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response<Body> {
+    if let Some(hostile) = crate::hostile::intercept(&state, &method, peer, &headers, &body).await {
+        return hostile;
+    }
     let modern_only = state.config.era == ServerEra::ModernOnly;
     // A protected resource refuses before anything else, scripts included.
     let canned = match crate::auth::resource::refusal(&state, &headers, &body) {

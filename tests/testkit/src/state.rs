@@ -89,6 +89,8 @@ pub struct State {
     scripts: Mutex<VecDeque<ScriptedResponse>>,
     next_event_id: AtomicU64,
     connections: AtomicU64,
+    /// Misbehaviours armed through `/_admin/hostile` (see `hostile/`).
+    pub(crate) hostile: crate::hostile::Hostile,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -109,6 +111,7 @@ impl State {
             scripts: Mutex::default(),
             next_event_id: AtomicU64::new(1),
             connections: AtomicU64::new(0),
+            hostile: Default::default(),
         }
     }
 
