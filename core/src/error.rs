@@ -243,16 +243,21 @@ impl Error {
     /// Names the request an `Http` error answered (other errors are returned unchanged).
     pub(crate) fn for_request(mut self, request_method: &str, request_url: &url::Url) -> Self {
         if let Self::Http { method, url, .. } = &mut self {
-            let mut shown = request_url.clone();
-            shown.set_query(None);
-            shown.set_fragment(None);
-            let _ = shown.set_password(None);
-            let _ = shown.set_username("");
             *method = request_method.to_owned();
-            *url = shown.into();
+            *url = shown_url(request_url);
         }
         self
     }
+}
+
+/// A URL fit for a message: no query (keys and codes travel there), fragment or credentials.
+pub(crate) fn shown_url(url: &url::Url) -> String {
+    let mut shown = url.clone();
+    shown.set_query(None);
+    shown.set_fragment(None);
+    let _ = shown.set_password(None);
+    let _ = shown.set_username("");
+    shown.into()
 }
 
 /// `text` on one line (runs of whitespace become one space), at most `max` characters.

@@ -101,7 +101,7 @@ impl Transport {
 
     async fn credential(&self) -> Result<Option<Credential>> {
         match &self.auth {
-            Some(auth) => Box::pin(auth.credential()).await.map(Some),
+            Some(auth) => auth.credential().await.map(Some),
             None => Ok(None),
         }
     }

@@ -3,9 +3,9 @@
 //! anything is sent to that server.
 
 use super::challenge::BearerChallenge;
-use super::http::{without_query, AuthHttp};
+use super::http::AuthHttp;
 use super::urls;
-use crate::error::{AuthErrorKind, Error, Result};
+use crate::error::{shown_url, AuthErrorKind, Error, Result};
 use reqwest::{StatusCode, Url};
 use serde_json::Value;
 
@@ -53,7 +53,7 @@ pub(crate) async fn discover(
         }
         return Err(failed(format!(
             "{} publishes no OAuth Protected Resource Metadata, so its authorization server is unknown",
-            without_query(server_url)
+            shown_url(server_url)
         )));
     };
     let resource = prm
@@ -65,7 +65,7 @@ pub(crate) async fn discover(
     if !urls::resource_allowed(resource, server_url) {
         return Err(failed(format!(
             "the Protected Resource Metadata is for {resource}, not for {}",
-            without_query(server_url)
+            shown_url(server_url)
         )));
     }
     let issuer = prm
@@ -226,7 +226,7 @@ async fn fetch_document(http: &AuthHttp, url: &Url) -> Result<Option<Value>> {
     }
     Err(failed(format!(
         "{} answered HTTP {} during authorization discovery",
-        without_query(url),
+        shown_url(url),
         status.as_u16()
     )))
 }

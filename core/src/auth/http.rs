@@ -3,7 +3,7 @@
 //! server's token nor the application's extra headers ever reach these endpoints.
 
 use crate::body::{self, CappedError};
-use crate::error::{Error, Result};
+use crate::error::{shown_url, Error, Result};
 use reqwest::header::{HeaderValue, ACCEPT, AUTHORIZATION, CONTENT_TYPE, LOCATION};
 use reqwest::{Method, StatusCode, Url};
 use serde_json::Value;
@@ -119,7 +119,7 @@ impl AuthHttp {
             }),
             Ok(Err(e)) => Err(Error::transport(format!(
                 "cannot reach {}: {}",
-                without_query(url),
+                shown_url(url),
                 crate::transport::describe(&e)
             ))),
             Ok(Ok(resp)) => Ok(resp),
@@ -138,13 +138,13 @@ impl AuthHttp {
             Ok(Err(CappedError::TooLarge)) => {
                 return Err(Error::protocol(format!(
                     "{} answered with more than {MAX_BODY} bytes",
-                    without_query(url)
+                    shown_url(url)
                 )))
             }
             Ok(Err(CappedError::Read(e))) => {
                 return Err(Error::transport(format!(
                     "reading the answer of {}: {}",
-                    without_query(url),
+                    shown_url(url),
                     crate::transport::describe(&e)
                 )))
             }
@@ -153,12 +153,4 @@ impl AuthHttp {
         let json = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
         Ok(Answer { status, json })
     }
-}
-
-/// A URL fit for a message: queries may carry codes or state.
-pub(crate) fn without_query(url: &Url) -> String {
-    let mut shown = url.clone();
-    shown.set_query(None);
-    shown.set_fragment(None);
-    shown.to_string()
 }

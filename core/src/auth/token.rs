@@ -2,9 +2,9 @@
 //! answer.
 
 use super::client_auth::{self, ClientAuthMethod, ClientCredentialsRef};
-use super::http::{without_query, AuthHttp};
+use super::http::AuthHttp;
 use super::jwt::{self, SigningAlgorithm};
-use crate::error::{AuthError, AuthErrorKind, Error};
+use crate::error::{shown_url, AuthError, AuthErrorKind, Error};
 use reqwest::Url;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -164,7 +164,7 @@ pub(crate) async fn request(
             AuthErrorKind::Failed,
             format!(
                 "the token endpoint {} answered HTTP {status}",
-                without_query(endpoint)
+                shown_url(endpoint)
             ),
         )));
     }

@@ -137,13 +137,14 @@ impl Authorizer {
     /// The `Authorization` header for the next request: the current token, renewed first if
     /// it is about to expire, or none before the first authorization.
     pub async fn credential(&self) -> Result<Credential> {
+        // The rare, large steps are boxed here, so the future every request awaits stays small.
         if !lock(&self.state).loaded {
-            self.load_stored().await;
+            Box::pin(self.load_stored()).await;
         }
         let (grant, generation) = self.current();
         if let Some(grant) = &grant {
             if grant.tokens.expiring(token::now_unix()) && self.renewable(grant) {
-                self.renew_ahead(generation).await;
+                Box::pin(self.renew_ahead(generation)).await;
                 return Ok(self.credential_now());
             }
         }
