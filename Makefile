@@ -212,3 +212,6 @@ fuzz-quick: fuzz-build
 
 fuzz: fuzz-build
 	$(PYTHON) tests/reliability/fuzz.py --seconds $(FUZZ_SECONDS)
+
+# Larger targets with their own files (the soak, packaging).
+-include mk/*.mk
