@@ -183,7 +183,8 @@ bench-quick: bench-build
 	$(RUBY_ENV) $(VENV)/bin/python bench/run.py $(BENCH_ARGS) --quick
 
 # The fault matrix: the reference server's hostile lane against the core, Python and Ruby, the
-# same cases in each (core/tests/faults*.rs, bindings-*/test*/test_faults.*). Rewrites
+# same cases in each (core/tests/faults*.rs and fork.rs, bindings-*/test*/test_faults.* and
+# test_fork.*). Rewrites
 # docs/reliability.md from the run and fails if it changed, or if a case missed its time or
 # memory bound; this run's timings and memory go to target/reliability/figures.md.
 .PHONY: reliability fuzz fuzz-build fuzz-quick
@@ -191,9 +192,10 @@ RELIABILITY := target/reliability
 
 reliability: python-install ruby-install testserver
 	rm -rf $(RELIABILITY)
-	$(CARGO) test -q -p mcpstream --test faults --test faults_memory
-	$(VENV)/bin/python -m pytest -q bindings-python/tests/test_faults.py
-	$(RUBY_ENV) ruby -w bindings-ruby/test/test_faults.rb
+	$(CARGO) test -q -p mcpstream --test faults --test faults_memory --test fork
+	$(VENV)/bin/python -m pytest -q bindings-python/tests/test_faults.py bindings-python/tests/test_fork.py
+	$(RUBY_ENV) ruby -w -e 'ARGV.each { |f| require File.expand_path(f) }' \
+		bindings-ruby/test/test_faults.rb bindings-ruby/test/test_fork.rb
 	$(PYTHON) tests/reliability/report.py --results $(RELIABILITY) --doc docs/reliability.md
 
 # Coverage-guided fuzzing of what the client parses from the network (core/fuzz): libFuzzer

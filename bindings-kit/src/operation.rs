@@ -101,6 +101,9 @@ pub enum Operation {
     },
 }
 
+/// A call waits at most this long for the session-change callbacks it caused to have run.
+pub const SETTLE_LIMIT: Duration = Duration::from_secs(5);
+
 impl Operation {
     /// Reads an operation; a missing or mistyped field is the caller's mistake, named.
     pub fn from_json(text: &str) -> Result<Self, Error> {
@@ -111,6 +114,16 @@ impl Operation {
             check_field_types(fields).map_err(invalid)?;
         }
         serde_json::from_value(value).map_err(|e| invalid(describe_serde_error(&e)))
+    }
+
+    /// How long a binding waits, after the operation, for the session-change callbacks it set
+    /// off: a backlog of slow callbacks must not hold `close()` past its `close_timeout`, nor
+    /// any call for long.
+    pub fn settle_limit(&self, client: &Client) -> Duration {
+        match self {
+            Self::Close {} => client.options().close_timeout,
+            _ => SETTLE_LIMIT,
+        }
     }
 
     /// Runs the operation, and says whether it started, ended or replaced the session: the

@@ -9,7 +9,8 @@ async def main() -> None:
     async with AsyncClient(url) as client:
         calls = (client.call_tool("echo", {"text": f"hello {i}"}, raise_on_error=True) for i in range(3))
         for reply in await asyncio.gather(*calls):
-            print(reply["content"][0]["text"])
+            block = reply["content"][0]
+            print(block["text"] if block["type"] == "text" else block)
 
 
 asyncio.run(main())

@@ -13,4 +13,5 @@ with Client(url) as client:  # connects, and closes the session on exit
     if "add" not in names:
         sys.exit(f"{url} has no tool 'add': this example needs the reference server (`make demo` starts it)")
     result = client.call_tool("add", {"a": 2, "b": 40}, raise_on_error=True)  # a failing tool raises ToolError
-    print("add ->", result["content"][0]["text"])
+    block = result["content"][0]  # a TextContent, ImageContent, ...: "type" tells which
+    print("add ->", block["text"] if block["type"] == "text" else block)

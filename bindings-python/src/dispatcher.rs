@@ -23,6 +23,25 @@ struct Queue {
     /// Jobs being run right now (more than one only across a hand-off).
     running: usize,
     closed: bool,
+    /// The process (`mcpstream::fork::generation`) whose thread serves the queue.
+    process: u64,
+}
+
+impl Queue {
+    /// After `fork()` the parent's dispatcher thread is gone: the child starts its own, and
+    /// the parent's pending callbacks (which may hold the parent's runtime's wakers) are
+    /// forgotten, not dropped.
+    fn in_this_process(&mut self) -> &mut Self {
+        let now = mcpstream::fork::generation();
+        if self.process != now {
+            self.process = now;
+            std::mem::forget(std::mem::take(&mut self.jobs));
+            self.running = 0;
+            self.thread_running = false;
+            self.generation += 1;
+        }
+        self
+    }
 }
 
 #[derive(Default)]
@@ -48,16 +67,17 @@ pub struct Dispatcher {
 
 impl Dispatcher {
     pub fn post(&self, job: impl FnOnce() + Send + 'static) {
-        let mut queue = lock(&self.shared);
+        let mut guard = lock(&self.shared);
+        let queue = guard.in_this_process();
         if queue.closed {
             return;
         }
         queue.jobs.push_back(Box::new(job));
         if !queue.thread_running {
             queue.thread_running = true;
-            start_thread(&self.shared, queue.generation);
+            start_thread(&self.shared, queue);
         }
-        drop(queue);
+        drop(guard);
         self.shared.ready.notify_all();
     }
 
@@ -66,7 +86,8 @@ impl Dispatcher {
     pub fn fence(&self) -> oneshot::Receiver<()> {
         let (done, fenced) = oneshot::channel();
         let idle = {
-            let queue = lock(&self.shared);
+            let mut guard = lock(&self.shared);
+            let queue = guard.in_this_process();
             queue.jobs.is_empty() && queue.running == 0
         };
         if idle {
@@ -86,14 +107,15 @@ impl Dispatcher {
     }
 }
 
-fn start_thread(shared: &Arc<Shared>, generation: u64) {
+/// Starts the thread serving `queue` (whose lock the caller holds) as `queue.generation`.
+fn start_thread(shared: &Arc<Shared>, queue: &mut Queue) {
     let weak = Arc::downgrade(shared);
+    let generation = queue.generation;
     let spawned = std::thread::Builder::new()
         .name("mcpstream-callbacks".into())
         .spawn(move || serve(weak, generation));
     if spawned.is_err() {
         // No thread can be had: drop the jobs rather than let their waiters hang.
-        let mut queue = lock(shared);
         queue.thread_running = false;
         queue.jobs.clear();
     }
@@ -143,7 +165,7 @@ pub fn hand_off() {
         return; // this thread already handed off
     }
     queue.generation += 1;
-    start_thread(&shared, queue.generation);
+    start_thread(&shared, &mut queue);
     drop(queue);
     shared.ready.notify_all();
 }

@@ -23,6 +23,13 @@ pub fn with_python<R>(f: impl for<'py> FnOnce(Python<'py>) -> R) -> Option<R> {
     result
 }
 
+/// Registered with `os.register_at_fork`: in a child, the runtime threads that were inside
+/// the gate at fork time do not exist, so none is waited for at exit.
+#[pyfunction]
+pub fn after_fork_in_child() {
+    INSIDE.store(0, Ordering::SeqCst);
+}
+
 /// Closes the gate and waits (GIL released, at most a second) for calls inside to finish.
 #[pyfunction]
 pub fn shutdown(py: Python<'_>) {

@@ -185,10 +185,11 @@ impl NativeClient {
     ) -> PyResult<impl Future<Output = mcpstream::Result<String>> + Send + 'static> {
         let op = Operation::from_json(op).map_err(|e| errors::to_py(py, e))?;
         let (client, callbacks) = (self.inner.clone(), self.callbacks.clone());
+        let settle_limit = op.settle_limit(&client);
         Ok(async move {
             let (outcome, session_moved) = op.run_and_settle(client, progress).await;
             if session_moved {
-                let _ = callbacks.fence().await;
+                let _ = tokio::time::timeout(settle_limit, callbacks.fence()).await;
             }
             outcome.map(|value| value.to_string())
         })
@@ -218,6 +219,14 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<NativeClient>()?;
     m.add_class::<NativeSubscription>()?;
     m.add_function(wrap_pyfunction!(gate::shutdown, m)?)?;
+    // The core sees every fork itself (pthread_atfork) and gives the child its own runtime;
+    // this resets what the binding keeps about Python threads.
+    let after_fork = wrap_pyfunction!(gate::after_fork_in_child, m)?;
+    let kwargs = pyo3::types::PyDict::new(m.py());
+    kwargs.set_item("after_in_child", &after_fork)?;
+    m.py()
+        .import("os")?
+        .call_method("register_at_fork", (), Some(&kwargs))?;
     m.add_function(wrap_pyfunction!(forget_verdict, m)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add(

@@ -181,3 +181,19 @@ def test_set_logging_level_sync_and_async(server):
 
     asyncio.run(main())
     assert [r["body"]["params"]["level"] for r in server.posts("logging/setLevel")] == ["error", "loud", "debug"]
+
+
+def test_close_keeps_to_close_timeout_behind_a_backlog_of_slow_callbacks(server):
+    import time
+
+    def slow_listener(method, params):
+        time.sleep(0.3)
+
+    client = Client(server.url, close_timeout=0.5, on_notification=slow_listener)
+    client.connect()
+    # Ten log notifications: three seconds of callbacks still queued when the call returns.
+    client.call_tool("progress", {"steps": 10, "delay_ms": 1, "log": True})
+    started = time.monotonic()
+    assert client.close() == "terminated"
+    took = time.monotonic() - started
+    assert took < 1.5, f"close() waited {took:.1f} s for the callbacks"

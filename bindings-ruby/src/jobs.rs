@@ -3,6 +3,7 @@
 //! with `next_job` (waiting outside the GVL) and returns answers with `answer`. Authorization's
 //! callbacks are jobs too (`auth.rs`).
 
+use mcpstream::fork::PerProcess;
 use mcpstream::handlers::{Handlers, NotificationHandler, RequestHandler, SessionChangeHandler};
 use mcpstream_binding_kit::answer::internal_error;
 use mcpstream_binding_kit::handler_result;
@@ -16,8 +17,6 @@ use tokio::sync::oneshot;
 
 /// A request handler the Ruby side never answers must not hold the server's request forever.
 const ANSWER_TIMEOUT: Duration = Duration::from_secs(300);
-/// A call waits at most this long for its session-change block to have run.
-const FENCE_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// `(id, kind, first, second, third)`: what the Ruby dispatcher receives.
 pub type Job = (
@@ -30,11 +29,15 @@ pub type Job = (
 /// The binding kit's JSON answer (`{"result": …}`, `{"error": …}` or `{"raised": …}`).
 pub type Answer = String;
 
+/// The way to the dispatcher thread. Per process: after `fork()` the parent's dispatcher
+/// thread is gone (and may have held the receiver's lock), so a child makes its own.
+type Channel = (Sender<Job>, Arc<Mutex<Receiver<Job>>>);
+type Waiting = Arc<Mutex<HashMap<u64, oneshot::Sender<Answer>>>>;
+
 pub struct Jobs {
-    tx: Sender<Job>,
-    rx: Mutex<Receiver<Job>>,
+    channel: PerProcess<Channel>,
     next_id: AtomicU64,
-    waiting: Mutex<HashMap<u64, oneshot::Sender<Answer>>>,
+    waiting: PerProcess<Waiting>,
     has_session_change: AtomicBool,
 }
 
@@ -44,12 +47,13 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 
 impl Jobs {
     pub fn new() -> Arc<Self> {
-        let (tx, rx) = channel();
         Arc::new(Self {
-            tx,
-            rx: Mutex::new(rx),
+            channel: PerProcess::new(|| {
+                let (tx, rx) = channel();
+                (tx, Arc::new(Mutex::new(rx)))
+            }),
             next_id: AtomicU64::new(1),
-            waiting: Mutex::default(),
+            waiting: PerProcess::new(Waiting::default),
             has_session_change: AtomicBool::new(false),
         })
     }
@@ -62,17 +66,19 @@ impl Jobs {
         c: Option<String>,
     ) -> u64 {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
-        let _ = self.tx.send((id, kind, a, b, c));
+        let _ = self.channel.get().0.send((id, kind, a, b, c));
         id
     }
 
     /// The next job, if one arrives within `wait`.
     pub fn take(&self, wait: Duration) -> Option<Job> {
-        lock(&self.rx).recv_timeout(wait).ok()
+        let receiver = self.channel.get().1;
+        let job = lock(&receiver).recv_timeout(wait).ok();
+        job
     }
 
     pub fn answer(&self, id: u64, answer: Answer) {
-        if let Some(waiting) = lock(&self.waiting).remove(&id) {
+        if let Some(waiting) = lock(&self.waiting.get()).remove(&id) {
             let _ = waiting.send(answer);
         }
     }
@@ -86,21 +92,22 @@ impl Jobs {
         fields: (Option<String>, Option<String>, Option<String>),
         limit: Option<Duration>,
     ) -> Option<Answer> {
-        struct Forget<'a>(&'a Jobs, u64);
-        impl Drop for Forget<'_> {
+        struct Forget(Waiting, u64);
+        impl Drop for Forget {
             fn drop(&mut self) {
-                lock(&self.0.waiting).remove(&self.1);
+                lock(&self.0).remove(&self.1);
             }
         }
         let (tx, rx) = oneshot::channel();
+        let waiting = self.waiting.get();
         let id = {
-            let mut waiting = lock(&self.waiting);
+            let mut waiting = lock(&waiting);
             let (a, b, c) = fields;
             let id = self.post(kind, a, b, c);
             waiting.insert(id, tx);
             id
         };
-        let _forget = Forget(self, id);
+        let _forget = Forget(waiting, id);
         match limit {
             Some(limit) => tokio::time::timeout(limit, rx).await.ok()?.ok(),
             None => rx.await.ok(),
@@ -162,11 +169,10 @@ impl Jobs {
     /// Resolves once the dispatcher has taken every job posted before it (bounded, so a
     /// client whose dispatcher is gone does not hang). At once without a session-change block,
     /// the only job a call waits for.
-    pub async fn fence(self: &Arc<Self>) {
+    pub async fn fence(self: &Arc<Self>, limit: Duration) {
         if !self.has_session_change.load(Ordering::Relaxed) {
             return;
         }
-        self.ask("fence", (None, None, None), Some(FENCE_TIMEOUT))
-            .await;
+        self.ask("fence", (None, None, None), Some(limit)).await;
     }
 }

@@ -4,6 +4,7 @@ require "minitest/autorun"
 require "net/http"
 require "json"
 require "timeout"
+require "fileutils"
 require "mcpstream"
 
 REPO = File.expand_path("../..", __dir__)
@@ -70,6 +71,19 @@ class RefServer
     @io.close
   rescue Errno::ESRCH, IOError
     nil
+  end
+end
+
+# The fault matrix's cases append their outcome to target/reliability/ruby.jsonl, which
+# tests/reliability/report.py renders into docs/reliability.md.
+module Reliability
+  OUT = File.join(ENV.fetch("MCPSTREAM_RELIABILITY_DIR", File.join(REPO, "target/reliability")), "ruby.jsonl")
+
+  def self.record(kase, outcome, seconds, bound, rss_growth: nil, rss_bound: nil)
+    FileUtils.mkdir_p(File.dirname(OUT))
+    line = { language: "ruby", case: kase, outcome: outcome, seconds: seconds, bound_seconds: bound,
+             rss_growth_mib: rss_growth, rss_bound_mib: rss_bound }
+    File.open(OUT, "a") { |f| f.puts(JSON.generate(line)) }
   end
 end
 

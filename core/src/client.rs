@@ -37,6 +37,9 @@ pub enum CloseOutcome {
     NoSession,
     /// The DELETE failed (network, timeout, another status); the server may keep the session.
     Failed(Error),
+    /// The session came with the client across `fork()`: the parent process may still use it,
+    /// so the child forgot it without ending it on the server.
+    LeftToParent,
 }
 
 impl CloseOutcome {
@@ -48,6 +51,7 @@ impl CloseOutcome {
             Self::AlreadyGone => "already_gone",
             Self::NoSession => "no_session",
             Self::Failed(_) => "failed",
+            Self::LeftToParent => "left_to_parent",
         }
     }
 }
@@ -84,10 +88,18 @@ pub(crate) struct Inner {
     pub verdict_unproven: AtomicBool,
     /// Modern era: results the server said may be reused for a while.
     pub cache: crate::cache::ResultCache,
+    /// The process generation (`fork.rs`) this client's state belongs to.
+    pub generation: std::sync::atomic::AtomicU64,
+    /// The session a forked child inherited from its parent: the child does not end it.
+    pub inherited: Mutex<Option<Arc<Session>>>,
 }
 
 impl Drop for Inner {
     fn drop(&mut self) {
+        if self.generation.load(Ordering::Acquire) != crate::fork::generation() {
+            self.forget_the_parents_tasks();
+            return;
+        }
         if let Some(task) = lock(&self.standalone).take() {
             task.abort();
         }
@@ -123,6 +135,8 @@ impl Client {
                 server_requests: Mutex::default(),
                 standalone: Mutex::default(),
                 reinit: tokio::sync::Mutex::new(()),
+                generation: crate::fork::generation().into(),
+                inherited: Mutex::default(),
             }),
         })
     }
@@ -145,6 +159,7 @@ impl Client {
 
     /// The current session, if `connect()` succeeded and nothing has ended it since.
     pub fn session(&self) -> Option<Arc<Session>> {
+        self.adopt_if_forked();
         self.inner.session.current()
     }
 
@@ -475,6 +490,7 @@ impl Client {
     /// is cleared before anything is sent, so it is cleared whatever happens, even if this
     /// future is dropped. Safe to call any number of times.
     pub async fn close(&self) -> CloseOutcome {
+        self.adopt_if_forked();
         let Some(session) = self.inner.session.take() else {
             return CloseOutcome::NoSession;
         };
@@ -482,6 +498,9 @@ impl Client {
         self.session_changed(session.id.clone(), None, SessionChangeReason::Closed);
         if session.id.is_none() {
             return CloseOutcome::NoSession;
+        }
+        if self.is_inherited(&session) {
+            return CloseOutcome::LeftToParent;
         }
         let limit = self.inner.options.close_timeout;
         match tokio::time::timeout(limit, self.inner.transport.delete(&session)).await {
@@ -536,11 +555,12 @@ impl Client {
             return;
         }
         if let Some(callback) = &self.inner.options.handlers.session_change {
-            callback(&SessionChange {
+            let change = SessionChange {
                 old_session_id: old,
                 new_session_id: new,
                 reason,
-            });
+            };
+            crate::handlers::shielded("session-change callback", || callback(&change));
         }
     }
 

@@ -5,11 +5,13 @@
 use crate::client::{lock, Client};
 use crate::elicitation;
 use crate::error::Error;
-use crate::jsonrpc::{self, Incoming, RequestId, METHOD_NOT_FOUND};
+use crate::jsonrpc::{self, Incoming, RequestId, INTERNAL_ERROR, METHOD_NOT_FOUND};
 use crate::request::token_key;
 use crate::runtime::spawn_detached;
 use bytes::Bytes;
+use futures_util::FutureExt;
 use serde_json::{json, Value};
+use std::panic::AssertUnwindSafe;
 
 impl Client {
     pub(crate) fn dispatch(&self, message: Incoming) {
@@ -55,7 +57,9 @@ impl Client {
             _ => {
                 self.inner.cache.invalidate(method, params.as_ref());
                 if let Some(handler) = &self.inner.options.handlers.notification {
-                    handler(method, params.as_ref());
+                    crate::handlers::shielded("notification handler", || {
+                        handler(method, params.as_ref())
+                    });
                 }
             }
         }
@@ -74,12 +78,24 @@ impl Client {
             };
             let outcome = match (method.as_str(), handler) {
                 ("ping", _) => Ok(json!({})),
-                (_, Some(handler)) => handler(params).await.map(|mut answer| {
-                    if let Some(properties) = &form {
-                        elicitation::apply_defaults(properties, &mut answer);
-                    }
-                    answer
-                }),
+                (_, Some(handler)) => {
+                    // A handler that panics still answers, or the server would wait for ever.
+                    let answered = AssertUnwindSafe(handler(params)).catch_unwind().await;
+                    let answered = answered.unwrap_or_else(|_| {
+                        log::warn!("mcpstream: the {method} handler panicked");
+                        Err(Error::Rpc {
+                            code: INTERNAL_ERROR,
+                            message: format!("the client's {method} handler failed"),
+                            data: None,
+                        })
+                    });
+                    answered.map(|mut answer| {
+                        if let Some(properties) = &form {
+                            elicitation::apply_defaults(properties, &mut answer);
+                        }
+                        answer
+                    })
+                }
                 _ => Err(Error::Rpc {
                     code: METHOD_NOT_FOUND,
                     message: format!("method not found: {method}"),

@@ -10,6 +10,15 @@ use std::sync::Arc;
 
 pub type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
 
+/// Runs an application callback (progress, notification, session change). A panic in it is
+/// caught and logged: the call or stream it ran on goes on, as a Python or Ruby callback that
+/// raises is reported and the call goes on.
+pub(crate) fn shielded(what: &str, callback: impl FnOnce()) {
+    if std::panic::catch_unwind(std::panic::AssertUnwindSafe(callback)).is_err() {
+        log::warn!("mcpstream: the {what} panicked; the call goes on");
+    }
+}
+
 /// Answers one kind of server request (`sampling/createMessage`, `elicitation/create`,
 /// `roots/list`) with a result, or an `Error::Rpc` that is sent back as a JSON-RPC error.
 pub type RequestHandler =

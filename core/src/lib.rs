@@ -26,6 +26,7 @@ mod dispatch;
 mod elicitation;
 pub mod era;
 mod error;
+pub mod fork;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod handlers;

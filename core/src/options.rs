@@ -28,8 +28,11 @@ pub enum SessionExpiryPolicy {
     Raise,
     /// A new session is started, then the error reaches the caller.
     Reinitialize,
-    /// A new session is started and the failed request is sent once more. Safe: a 404 for an
-    /// unknown session means the server never ran the request.
+    /// A new session is started and the failed request is sent once more, if the server
+    /// refused it (404 to the POST: a server that does not know the session never ran it).
+    /// If the server had taken the request and forgot the session while answering (its
+    /// stream broke and resuming it met the 404), the request may have run, so it is not
+    /// sent again: the new session is started and the error reaches the caller.
     ReinitializeAndRetry,
 }
 

@@ -141,9 +141,10 @@ impl Client {
         let body = Bytes::from(jsonrpc::request_body(&id, "server/discover", Some(params)));
         let limit = era::probe_limit(opts.probe_timeout, opts.timeout);
         let request = RequestOptions::timeout(limit);
-        let (_, outcome) = self
+        let outcome = self
             .attempt(Some(provisional), &id, body, &headers, &request)
-            .await;
+            .await
+            .outcome;
         match modern::outcome(outcome?)? {
             modern::Outcome::Complete(result) => Ok(result),
             modern::Outcome::InputRequired(_) => Err(Error::protocol(

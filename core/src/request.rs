@@ -15,6 +15,7 @@ use crate::transport::Reply;
 use bytes::Bytes;
 use reqwest::header::{HeaderName, HeaderValue};
 use serde_json::{json, Value};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::Notify;
@@ -38,12 +39,22 @@ impl std::fmt::Debug for ProgressSink {
 impl ProgressSink {
     pub fn deliver(&self, params: &Value) {
         if let Some(handler) = &self.handler {
-            handler(params);
+            crate::handlers::shielded("progress callback", || handler(params));
         }
         if let Some(bump) = &self.bump {
             bump.notify_one();
         }
     }
+}
+
+/// What one send of a request came to.
+pub(crate) struct Attempt {
+    /// The session it was sent with.
+    pub session: Option<Arc<Session>>,
+    pub outcome: Result<Value>,
+    /// The server took the request (its answer stream began), so it may have run it even if
+    /// the outcome is an error.
+    pub delivered: bool,
 }
 
 /// What to do when a response stream ends before its response.
@@ -139,32 +150,35 @@ impl Client {
             params
         };
         let body = Bytes::from(jsonrpc::request_body(&id, method, params));
-        let (session, first) = self
+        let first = self
             .attempt(Some(current), &id, body.clone(), &[], &opts)
             .await;
-        let Err(Error::SessionExpired { session_id, status }) = first else {
-            return first;
+        let Err(Error::SessionExpired { session_id, status }) = first.outcome else {
+            return first.outcome;
         };
         let expired_error = Error::SessionExpired { session_id, status };
-        let Some(expired) = session else {
+        let Some(expired) = first.session else {
             return Err(expired_error);
         };
         match self.inner.options.on_session_expired {
             SessionExpiryPolicy::Raise => Err(expired_error),
-            SessionExpiryPolicy::Reinitialize => {
-                let _ = self.reinitialize(&expired).await;
-                Err(expired_error)
-            }
-            SessionExpiryPolicy::ReinitializeAndRetry => {
+            SessionExpiryPolicy::ReinitializeAndRetry if !first.delivered => {
                 self.reinitialize(&expired).await?;
                 // At most once: a second expiry reaches the caller.
-                self.attempt(self.session(), &id, body, &[], &opts).await.1
+                self.attempt(self.session(), &id, body, &[], &opts)
+                    .await
+                    .outcome
+            }
+            // The server had taken the request (its stream began) before it forgot the
+            // session, so it may have run: sending it again could run a tool twice.
+            SessionExpiryPolicy::Reinitialize | SessionExpiryPolicy::ReinitializeAndRetry => {
+                let _ = self.reinitialize(&expired).await;
+                Err(expired_error)
             }
         }
     }
 
     /// One send of the request under its deadline, with `session`'s headers and `extra` ones.
-    /// Returns the session it was sent with.
     pub(crate) async fn attempt(
         &self,
         session: Option<Arc<Session>>,
@@ -172,7 +186,7 @@ impl Client {
         body: Bytes,
         extra: &[(HeaderName, HeaderValue)],
         opts: &RequestOptions,
-    ) -> (Option<Arc<Session>>, Result<Value>) {
+    ) -> Attempt {
         let bump = opts
             .reset_timeout_on_progress
             .then(|| Arc::new(Notify::new()));
@@ -195,7 +209,8 @@ impl Client {
             armed: session.as_ref().is_none_or(|s| s.cancels_by_notification()),
         };
         let timeout = opts.timeout.unwrap_or(self.inner.options.timeout);
-        let exchange = self.exchange(id, body, session.as_deref(), extra);
+        let delivered = AtomicBool::new(false);
+        let exchange = self.exchange(id, body, session.as_deref(), extra, &delivered);
         let outcome = self.within_deadline(exchange, timeout, bump).await;
         match &outcome {
             Err(Error::Timeout { .. }) => cancel.reason = "the request timed out",
@@ -206,7 +221,11 @@ impl Client {
         if let (Err(Error::SessionExpired { .. }), Some(s)) = (&outcome, &session) {
             self.expired(s);
         }
-        (session, outcome)
+        Attempt {
+            session,
+            outcome,
+            delivered: delivered.into_inner(),
+        }
     }
 
     /// `work`, or `Error::Timeout` once `timeout` has passed (time the user spent
@@ -268,15 +287,18 @@ impl Client {
         body: Bytes,
         session: Option<&Session>,
         extra: &[(HeaderName, HeaderValue)],
+        delivered: &AtomicBool,
     ) -> Result<Value> {
         let transport = &self.inner.transport;
         let (_, reply) = transport.post_request(id, body, session, extra).await?;
         match reply {
             Reply::Json(message) => message.into_result(),
-            Reply::Stream(stream) => self
-                .await_response(id, *stream, OnBreak::for_session(session))
-                .await?
-                .into_result(),
+            Reply::Stream(stream) => {
+                delivered.store(true, Ordering::Relaxed);
+                self.await_response(id, *stream, OnBreak::for_session(session))
+                    .await?
+                    .into_result()
+            }
         }
     }
 

@@ -2,14 +2,24 @@
 //! and the two ways work gets onto a runtime: [`spawn_detached`] for the client's own
 //! background tasks, [`start_call`] for a caller that waits for the result on its own thread.
 
-use once_cell::sync::Lazy;
+use crate::fork;
 use std::future::Future;
+use std::sync::atomic::{AtomicPtr, Ordering};
 use std::sync::mpsc;
 use std::time::Duration;
 use tokio::runtime::Runtime;
 use tokio::task::AbortHandle;
 
-static RUNTIME: Lazy<Runtime> = Lazy::new(|| {
+/// The runtime of one process: a forked child builds its own, since the parent's workers did
+/// not survive the fork (see `fork.rs`).
+struct ProcessRuntime {
+    generation: u64,
+    runtime: Runtime,
+}
+
+static CURRENT: AtomicPtr<ProcessRuntime> = AtomicPtr::new(std::ptr::null_mut());
+
+fn build() -> Runtime {
     tokio::runtime::Builder::new_multi_thread()
         .thread_name("mcpstream")
         // A request that authorizes on the way nests deep futures; unoptimised builds (the
@@ -18,11 +28,39 @@ static RUNTIME: Lazy<Runtime> = Lazy::new(|| {
         .enable_all()
         .build()
         .expect("cannot start the mcpstream runtime")
-});
+}
 
-/// The shared runtime, for bindings that bridge it to their own event loop.
+/// The shared runtime of this process, for bindings that bridge it to their own event loop.
 pub fn shared() -> &'static Runtime {
-    &RUNTIME
+    let generation = fork::generation();
+    loop {
+        let current = CURRENT.load(Ordering::Acquire);
+        // SAFETY: entries are leaked, never freed, once published.
+        if let Some(entry) = unsafe { current.as_ref() } {
+            if entry.generation == generation {
+                return &entry.runtime;
+            }
+        }
+        fork::watch();
+        let fresh = Box::into_raw(Box::new(ProcessRuntime {
+            generation,
+            runtime: build(),
+        }));
+        match CURRENT.compare_exchange(current, fresh, Ordering::AcqRel, Ordering::Acquire) {
+            // The parent's runtime (if this is a child) stays leaked: dropping it would wait
+            // for workers that do not exist here.
+            Ok(_) => {
+                // SAFETY: just published, never freed.
+                return unsafe { &(*fresh).runtime };
+            }
+            Err(_) => {
+                // Another thread published first: ours was never seen by anyone.
+                // SAFETY: `fresh` came from Box::into_raw above and was not published.
+                let lost = unsafe { Box::from_raw(fresh) };
+                lost.runtime.shutdown_background();
+            }
+        }
+    }
 }
 
 /// Runs a background task of the client on the current runtime, or on the shared one outside
@@ -33,7 +71,7 @@ where
 {
     match tokio::runtime::Handle::try_current() {
         Ok(handle) => handle.spawn(fut).abort_handle(),
-        Err(_) => RUNTIME.spawn(fut).abort_handle(),
+        Err(_) => shared().spawn(fut).abort_handle(),
     }
 }
 
@@ -68,7 +106,7 @@ where
     F::Output: Send + 'static,
 {
     let (tx, rx) = mpsc::sync_channel(1);
-    let task = RUNTIME.spawn(async move {
+    let task = shared().spawn(async move {
         let _ = tx.send(fut.await);
     });
     PendingCall {

@@ -205,7 +205,7 @@ impl Client {
         let body = Bytes::from(jsonrpc::request_body(&id, method, Some(params)));
         self.attempt(Some(session.clone()), &id, body, &headers, opts)
             .await
-            .1
+            .outcome
     }
 
     fn tool_param_headers(

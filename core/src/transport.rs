@@ -4,6 +4,7 @@
 use crate::auth::{self, Authorizer, Credential};
 use crate::body::{self, drain, read_truncated};
 use crate::error::{Error, Result};
+use crate::fork::PerProcess;
 use crate::jsonrpc::{answers, Incoming, RequestId};
 use crate::options::{ClientOptions, RedirectPolicy};
 use crate::session::{self, Session, PROTOCOL_VERSION_HEADER, SESSION_ID_HEADER};
@@ -21,12 +22,35 @@ const ERROR_BODY_CAP: usize = 8 * 1024;
 
 #[derive(Debug)]
 pub(crate) struct Transport {
-    http: reqwest::Client,
+    http: ProcessHttp,
     url: Url,
     max_response_bytes: usize,
     connect_timeout: Duration,
     /// OAuth: each request's token, and what a 401 or 403 sets off.
     auth: Option<Arc<Authorizer>>,
+}
+
+/// An HTTP client per process: pooled connections and their tasks do not survive `fork()`,
+/// so a forked child gets a client (and connections) of its own (see `fork.rs`).
+#[derive(Clone, Debug)]
+pub(crate) struct ProcessHttp(Arc<PerProcess<std::result::Result<reqwest::Client, String>>>);
+
+impl ProcessHttp {
+    pub fn new(
+        build: impl Fn() -> reqwest::Result<reqwest::Client> + Send + Sync + 'static,
+    ) -> Result<Self> {
+        let http = Self(Arc::new(PerProcess::new(move || {
+            build().map_err(|e| describe(&e))
+        })));
+        http.get()?;
+        Ok(http)
+    }
+
+    pub fn get(&self) -> Result<reqwest::Client> {
+        self.0
+            .get()
+            .map_err(|e| Error::invalid_argument(format!("cannot build HTTP client: {e}")))
+    }
 }
 
 /// How the server answered a request's POST.
@@ -66,16 +90,18 @@ impl Transport {
                 .map_err(|_| Error::invalid_argument(format!("invalid value for header {name}")))?;
             headers.append(name, value);
         }
-        let http = reqwest::Client::builder()
-            .default_headers(headers)
-            .user_agent(options.user_agent.clone())
-            .connect_timeout(options.connect_timeout)
-            .tcp_nodelay(true)
-            .redirect(redirect_policy(options.redirects))
-            .build()
-            .map_err(|e| {
-                Error::invalid_argument(format!("cannot build HTTP client: {}", describe(&e)))
-            })?;
+        let user_agent = options.user_agent.clone();
+        let connect_timeout = options.connect_timeout;
+        let redirects = options.redirects;
+        let http = ProcessHttp::new(move || {
+            reqwest::Client::builder()
+                .default_headers(headers.clone())
+                .user_agent(user_agent.clone())
+                .connect_timeout(connect_timeout)
+                .tcp_nodelay(true)
+                .redirect(redirect_policy(redirects))
+                .build()
+        })?;
         let auth = match &options.auth {
             Some(config) => Some(Arc::new(Authorizer::new(
                 &url,
@@ -179,6 +205,7 @@ impl Transport {
     ) -> Result<Response> {
         let mut req = self
             .http
+            .get()?
             .request(method, self.url.clone())
             .header(ACCEPT, accept);
         if let Some(header) = credential.as_ref().and_then(|c| c.header.clone()) {
@@ -254,7 +281,7 @@ impl Transport {
     /// DELETE for session termination. Returns the status; the caller decides what it means.
     /// DELETEs the session; the status, and the start of the body of a non-2xx answer.
     pub async fn delete(&self, session: &Session) -> Result<(u16, Vec<u8>)> {
-        let mut req = self.http.delete(self.url.clone());
+        let mut req = self.http.get()?.delete(self.url.clone());
         // Ending a session never sets off an authorization: it goes with the token there is.
         if let Some(header) = self.credential().await?.and_then(|c| c.header) {
             req = req.header(AUTHORIZATION, header);

@@ -63,21 +63,36 @@ CLIENT_CASES: List[Tuple[str, str]] = [
         "Ctrl-C (Python), `Thread#kill` (Ruby), dropping the future (Rust) while blocked in connect, a call"
         " and close; the bound is on the time from the interrupt to control coming back",
     ),
+    (
+        "fork_client_made_before",
+        "the process forks holding a connected client with a notification handler; in the child it calls,"
+        " its handler runs, `close()` says `left_to_parent`; the parent's session goes on (no DELETE)",
+    ),
+    (
+        "fork_call_in_flight",
+        "the process forks while another thread waits on a call; in the child the old client and a new"
+        " one work; in the parent the call finishes",
+    ),
 ]
 ALL_CASES = [case for case, _ in SERVER_CASES + CLIENT_CASES]
 
 NOTES = [
     "- `die_and_forget`: the cut stream had an event id, so the client resumes it (GET with",
     "  `Last-Event-ID`, after the server's `retry: 50`); the server no longer knows the session and",
-    "  answers 404, which ends the session. With `on_session_expired=retry` the call is sent again",
-    "  in a new session and succeeds: on such a server a tool may run twice.",
+    "  answers 404, which ends the session. The server had taken the call, so it may have run: with",
+    "  `on_session_expired=retry` a new session is started but the call is not sent again (a 404 to",
+    "  the POST itself, before the server took the call, is retried).",
+    "- `fork_*`: the core sees every `fork()` (a `pthread_atfork` handler) and gives the child a",
+    "  runtime and connections of its own; nothing of the parent's runtime is touched there. The",
+    "  child's calls run under a 3 s timeout; the time is the child's, from fork to exit.",
     "- `delete_never_answers`: `close()` returns `failed` after `close_timeout` and clears the",
     "  session locally anyway; the core's `CloseOutcome::Failed` holds the `Timeout`.",
     "- `redirect_cross_origin`: the other origin received nothing (the suites assert it): neither",
     "  `MCP-Session-Id` nor `Authorization` leaves the origin. 302/303 are never followed for a POST.",
     "- `raising_handlers`: in Python and Ruby a callback that raises is reported (a warning) and the",
     "  call goes on; an elicitation handler that raises answers the server with -32603. In Rust a",
-    "  panicking progress or notification callback unwinds into the task awaiting the call.",
+    "  panicking progress, notification or session-change callback is caught and logged (a",
+    "  warning), and the call goes on; a request handler answers with an error.",
     "- Memory: the process's peak RSS (`VmHWM`, reset through `/proc/self/clear_refs` before the",
     "  case) may grow by less than 48 MiB while 64 MiB arrive: the client refuses at",
     "  `max_response_bytes` (16 MiB by default) and never holds the whole answer.",

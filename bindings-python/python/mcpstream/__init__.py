@@ -8,7 +8,7 @@ with Client("http://127.0.0.1:8000/mcp") as client:
 
 import atexit
 
-from mcpstream import _native
+from mcpstream import _native, types
 from mcpstream._auth import ClientCredentials, FileTokenStore, MemoryTokenStore, OAuth, TokenStore
 from mcpstream._client import AsyncClient, Client
 from mcpstream._native import DEFAULT_MAX_RESPONSE_BYTES, __version__, forget_verdict
@@ -59,4 +59,5 @@ __all__ = [
     "TransportError",
     "__version__",
     "forget_verdict",
+    "types",
 ]

@@ -5,11 +5,24 @@ from __future__ import annotations
 import asyncio
 import json
 from types import TracebackType
-from typing import Any, Dict, Iterable, Mapping, Optional, Type, Union
+from typing import Any, Dict, Iterable, Mapping, Optional, Type, Union, cast
 
 from mcpstream import _auth, _hooks
 from mcpstream._native import NativeClient
 from mcpstream._subscription import AsyncSubscription, Subscription
+from mcpstream.types import (
+    CallToolResult,
+    DiscoverResult,
+    GetPromptResult,
+    Implementation,
+    InitializeResult,
+    ListPromptsResult,
+    ListResourcesResult,
+    ListToolsResult,
+    ReadResourceResult,
+    ServerCapabilities,
+    Verdict,
+)
 
 JSONDict = Dict[str, Any]
 
@@ -155,14 +168,14 @@ class _Base:
         return self._native.protocol_version
 
     @property
-    def server_info(self) -> Optional[JSONDict]:
+    def server_info(self) -> Optional[Implementation]:
         """The server's ``serverInfo``, from its InitializeResult or DiscoverResult."""
-        return _optional(self._native.server_info)
+        return cast("Optional[Implementation]", _optional(self._native.server_info))
 
     @property
-    def server_capabilities(self) -> Optional[JSONDict]:
+    def server_capabilities(self) -> Optional[ServerCapabilities]:
         """The server's ``capabilities``, from its InitializeResult or DiscoverResult."""
-        return _optional(self._native.server_capabilities)
+        return cast("Optional[ServerCapabilities]", _optional(self._native.server_capabilities))
 
     @property
     def era(self) -> Optional[str]:
@@ -171,11 +184,11 @@ class _Base:
         return self._native.era
 
     @property
-    def verdict(self) -> Optional[JSONDict]:
+    def verdict(self) -> Optional[Verdict]:
         """What ``connect()`` learnt about the server's era: ``{"era": "legacy"}`` or
         ``{"era": "modern", "version": ..., "discover": {...}}``. Plain JSON: save it and pass it
         as ``prior=`` to a later client (another run, say) so it connects without a probe."""
-        return _optional(self._native.verdict)
+        return cast("Optional[Verdict]", _optional(self._native.verdict))
 
     @property
     def instructions(self) -> Optional[str]:
@@ -183,11 +196,11 @@ class _Base:
         return self._native.instructions
 
     @property
-    def discover_result(self) -> Optional[JSONDict]:
+    def discover_result(self) -> Optional[DiscoverResult]:
         """The server's description in the shape of a DiscoverResult in either era:
         ``supportedVersions``, ``capabilities``, ``serverInfo`` and ``instructions`` if given
         (in the session era, built from the InitializeResult with the negotiated version)."""
-        return _optional(self._native.discover_result)
+        return cast("Optional[DiscoverResult]", _optional(self._native.discover_result))
 
     def __repr__(self) -> str:
         state = f"connected ({self.era})" if self.era else "not connected"
@@ -204,11 +217,11 @@ class Client(_Base):
     ``with Client(url) as client:`` connects on entry and closes the session on exit.
     """
 
-    def connect(self) -> JSONDict:
+    def connect(self) -> Union[InitializeResult, DiscoverResult]:
         """Connects in the era ``era`` asks for and returns the server's InitializeResult
         (session era) or DiscoverResult (modern era). A session this client holds is closed
         first."""
-        return _result(self._native.call(_op("connect")))
+        return cast("Union[InitializeResult, DiscoverResult]", _result(self._native.call(_op("connect"))))
 
     def request(
         self,
@@ -234,10 +247,10 @@ class Client(_Base):
 
     def list_tools(
         self, *, timeout: Optional[float] = None, fresh: bool = False, log_level: Optional[str] = None
-    ) -> JSONDict:
+    ) -> ListToolsResult:
         """All tools, following ``nextCursor`` to the last page: ``{"tools": [...]}``."""
         op = _op("list_tools", timeout=timeout, fresh=fresh, log_level=log_level)
-        return _result(self._native.call(op))
+        return cast(ListToolsResult, _result(self._native.call(op)))
 
     def call_tool(
         self,
@@ -248,7 +261,7 @@ class Client(_Base):
         on_progress: Optional[_hooks.ProgressHandler] = None,
         log_level: Optional[str] = None,
         raise_on_error: bool = False,
-    ) -> JSONDict:
+    ) -> CallToolResult:
         """Calls a tool. A tool's own failure (an unknown tool, say) is a result with
         ``isError: true``, not an exception, unless ``raise_on_error=True``: then it raises
         :class:`~mcpstream.ToolError`, which carries the result. ``on_progress`` receives the
@@ -261,28 +274,28 @@ class Client(_Base):
             log_level=log_level,
             raise_on_error=raise_on_error,
         )
-        return _result(self._native.call(op, self._progress(on_progress)))
+        return cast(CallToolResult, _result(self._native.call(op, self._progress(on_progress))))
 
     def list_resources(
         self, *, timeout: Optional[float] = None, fresh: bool = False, log_level: Optional[str] = None
-    ) -> JSONDict:
+    ) -> ListResourcesResult:
         """All resources, following ``nextCursor``: ``{"resources": [...]}``."""
         op = _op("list_resources", timeout=timeout, fresh=fresh, log_level=log_level)
-        return _result(self._native.call(op))
+        return cast(ListResourcesResult, _result(self._native.call(op)))
 
     def read_resource(
         self, uri: str, *, timeout: Optional[float] = None, fresh: bool = False, log_level: Optional[str] = None
-    ) -> JSONDict:
+    ) -> ReadResourceResult:
         """The contents of one resource: ``{"contents": [...]}``."""
         op = _op("read_resource", uri=uri, timeout=timeout, fresh=fresh, log_level=log_level)
-        return _result(self._native.call(op))
+        return cast(ReadResourceResult, _result(self._native.call(op)))
 
     def list_prompts(
         self, *, timeout: Optional[float] = None, fresh: bool = False, log_level: Optional[str] = None
-    ) -> JSONDict:
+    ) -> ListPromptsResult:
         """All prompts, following ``nextCursor``: ``{"prompts": [...]}``."""
         op = _op("list_prompts", timeout=timeout, fresh=fresh, log_level=log_level)
-        return _result(self._native.call(op))
+        return cast(ListPromptsResult, _result(self._native.call(op)))
 
     def get_prompt(
         self,
@@ -292,10 +305,10 @@ class Client(_Base):
         timeout: Optional[float] = None,
         fresh: bool = False,
         log_level: Optional[str] = None,
-    ) -> JSONDict:
+    ) -> GetPromptResult:
         """One prompt, filled in with ``arguments``: ``{"messages": [...]}``."""
         op = _op("get_prompt", name=name, arguments=arguments, timeout=timeout, fresh=fresh, log_level=log_level)
-        return _result(self._native.call(op))
+        return cast(GetPromptResult, _result(self._native.call(op)))
 
     def clear_cache(self) -> None:
         """Forgets every result kept under the server's ``ttlMs`` hints (modern era), so the
@@ -326,7 +339,9 @@ class Client(_Base):
     def close(self) -> str:
         """Ends the session (HTTP DELETE). Local state is cleared whatever happens. Returns
         ``"terminated"``, ``"not_supported"`` (405), ``"already_gone"`` (404),
-        ``"no_session"`` (also in the modern era, which has no session) or ``"failed"``."""
+        ``"no_session"`` (also in the modern era, which has no session), ``"failed"``, or
+        ``"left_to_parent"`` in a forked child whose session came from the parent (forgotten
+        here, not ended on the server)."""
         outcome: str = json.loads(self._native.call(_op("close")))
         return outcome
 
@@ -363,12 +378,12 @@ class AsyncClient(_Base):
     Handlers and callbacks may be coroutines; they run on the loop that connected.
     """
 
-    async def connect(self) -> JSONDict:
+    async def connect(self) -> Union[InitializeResult, DiscoverResult]:
         """Connects and returns the server's InitializeResult or DiscoverResult; see
         :meth:`Client.connect`."""
         # Async handlers run on the loop that connected.
         self._loop = asyncio.get_running_loop()
-        return _result(await self._native.call_async(_op("connect")))
+        return cast("Union[InitializeResult, DiscoverResult]", _result(await self._native.call_async(_op("connect"))))
 
     async def request(
         self,
@@ -393,10 +408,10 @@ class AsyncClient(_Base):
 
     async def list_tools(
         self, *, timeout: Optional[float] = None, fresh: bool = False, log_level: Optional[str] = None
-    ) -> JSONDict:
+    ) -> ListToolsResult:
         """All tools, following ``nextCursor`` to the last page: ``{"tools": [...]}``."""
         op = _op("list_tools", timeout=timeout, fresh=fresh, log_level=log_level)
-        return _result(await self._native.call_async(op))
+        return cast(ListToolsResult, _result(await self._native.call_async(op)))
 
     async def call_tool(
         self,
@@ -407,7 +422,7 @@ class AsyncClient(_Base):
         on_progress: Optional[_hooks.ProgressHandler] = None,
         log_level: Optional[str] = None,
         raise_on_error: bool = False,
-    ) -> JSONDict:
+    ) -> CallToolResult:
         """Calls a tool. A tool's own failure (an unknown tool, say) is a result with
         ``isError: true``, not an exception, unless ``raise_on_error=True``: then it raises
         :class:`~mcpstream.ToolError`, which carries the result. ``on_progress`` receives the
@@ -420,28 +435,28 @@ class AsyncClient(_Base):
             log_level=log_level,
             raise_on_error=raise_on_error,
         )
-        return _result(await self._native.call_async(op, self._progress(on_progress)))
+        return cast(CallToolResult, _result(await self._native.call_async(op, self._progress(on_progress))))
 
     async def list_resources(
         self, *, timeout: Optional[float] = None, fresh: bool = False, log_level: Optional[str] = None
-    ) -> JSONDict:
+    ) -> ListResourcesResult:
         """All resources, following ``nextCursor``: ``{"resources": [...]}``."""
         op = _op("list_resources", timeout=timeout, fresh=fresh, log_level=log_level)
-        return _result(await self._native.call_async(op))
+        return cast(ListResourcesResult, _result(await self._native.call_async(op)))
 
     async def read_resource(
         self, uri: str, *, timeout: Optional[float] = None, fresh: bool = False, log_level: Optional[str] = None
-    ) -> JSONDict:
+    ) -> ReadResourceResult:
         """The contents of one resource: ``{"contents": [...]}``."""
         op = _op("read_resource", uri=uri, timeout=timeout, fresh=fresh, log_level=log_level)
-        return _result(await self._native.call_async(op))
+        return cast(ReadResourceResult, _result(await self._native.call_async(op)))
 
     async def list_prompts(
         self, *, timeout: Optional[float] = None, fresh: bool = False, log_level: Optional[str] = None
-    ) -> JSONDict:
+    ) -> ListPromptsResult:
         """All prompts, following ``nextCursor``: ``{"prompts": [...]}``."""
         op = _op("list_prompts", timeout=timeout, fresh=fresh, log_level=log_level)
-        return _result(await self._native.call_async(op))
+        return cast(ListPromptsResult, _result(await self._native.call_async(op)))
 
     async def get_prompt(
         self,
@@ -451,10 +466,10 @@ class AsyncClient(_Base):
         timeout: Optional[float] = None,
         fresh: bool = False,
         log_level: Optional[str] = None,
-    ) -> JSONDict:
+    ) -> GetPromptResult:
         """One prompt, filled in with ``arguments``: ``{"messages": [...]}``."""
         op = _op("get_prompt", name=name, arguments=arguments, timeout=timeout, fresh=fresh, log_level=log_level)
-        return _result(await self._native.call_async(op))
+        return cast(GetPromptResult, _result(await self._native.call_async(op)))
 
     async def clear_cache(self) -> None:
         """Forgets every result kept under the server's ``ttlMs`` hints; see :meth:`Client.clear_cache`."""

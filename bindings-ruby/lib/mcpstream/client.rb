@@ -185,7 +185,8 @@ module MCPStream
 
     # Ends the session (DELETE); local state is cleared whatever happens. Returns :terminated,
     # :not_supported (405), :already_gone (404), :no_session (also in the modern era, which
-    # has no session) or :failed.
+    # has no session), :failed, or :left_to_parent in a forked child whose session came from
+    # the parent (it is forgotten here, not ended on the server).
     def close
       run(op(:close)).to_sym
     ensure
@@ -250,10 +251,11 @@ module MCPStream
     # Before a call: a handler block calling its own client hands the dispatcher role on (the
     # client's other callbacks need a thread), and authorization may need its objects at any
     # call, so with those the dispatcher runs from the first one.
+    # A dispatcher that died is replaced: after fork() only the forking thread lives on.
     def prepare_dispatcher
       if Thread.current.equal?(@dispatcher)
         hand_off_dispatcher
-      elsif (@on_authorize || @token_store) && !@dispatcher&.alive?
+      elsif (@dispatcher || @on_authorize || @token_store) && !@dispatcher&.alive?
         start_dispatcher
       end
     end

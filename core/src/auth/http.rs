@@ -4,6 +4,7 @@
 
 use crate::body::{self, CappedError};
 use crate::error::{shown_url, Error, Result};
+use crate::transport::ProcessHttp;
 use reqwest::header::{HeaderValue, ACCEPT, AUTHORIZATION, CONTENT_TYPE, LOCATION};
 use reqwest::{Method, StatusCode, Url};
 use serde_json::Value;
@@ -16,7 +17,7 @@ const MAX_REDIRECTS: usize = 10;
 
 #[derive(Debug, Clone)]
 pub(crate) struct AuthHttp {
-    http: reqwest::Client,
+    http: ProcessHttp,
     timeout: Duration,
 }
 
@@ -29,13 +30,15 @@ pub(crate) struct Answer {
 
 impl AuthHttp {
     pub fn new(user_agent: &str, connect_timeout: Duration, timeout: Duration) -> Result<Self> {
-        let http = reqwest::Client::builder()
-            .user_agent(user_agent)
-            .connect_timeout(connect_timeout)
-            .tcp_nodelay(true)
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .map_err(|e| Error::invalid_argument(format!("cannot build HTTP client: {e}")))?;
+        let user_agent = user_agent.to_owned();
+        let http = ProcessHttp::new(move || {
+            reqwest::Client::builder()
+                .user_agent(user_agent.clone())
+                .connect_timeout(connect_timeout)
+                .tcp_nodelay(true)
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+        })?;
         Ok(Self { http, timeout })
     }
 
@@ -45,6 +48,7 @@ impl AuthHttp {
         for _ in 0..=MAX_REDIRECTS {
             let request = self
                 .http
+                .get()?
                 .get(url.clone())
                 .header(ACCEPT, "application/json");
             let resp = self.send(request, &url).await?;
@@ -86,6 +90,7 @@ impl AuthHttp {
             .finish();
         let mut request = self
             .http
+            .get()?
             .request(Method::POST, url.clone())
             .header(ACCEPT, "application/json")
             .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
@@ -104,6 +109,7 @@ impl AuthHttp {
     pub async fn post_json(&self, url: &Url, body: &Value) -> Result<Answer> {
         let request = self
             .http
+            .get()?
             .post(url.clone())
             .header(ACCEPT, "application/json")
             .header(CONTENT_TYPE, "application/json")
