@@ -232,6 +232,9 @@ pub struct RequestOptions {
     /// Modern era: ask the server even if a result it allowed to be reused (`ttlMs`) is still
     /// fresh; the new result replaces it.
     pub bypass_cache: bool,
+    /// Entries added to the request's `params._meta` (e.g. W3C `traceparent`/`tracestate`),
+    /// beside the ones the client sets itself, which win on a clash.
+    pub meta: Option<serde_json::Map<String, serde_json::Value>>,
 }
 
 impl std::fmt::Debug for RequestOptions {
@@ -242,6 +245,7 @@ impl std::fmt::Debug for RequestOptions {
             .field("reset_timeout_on_progress", &self.reset_timeout_on_progress)
             .field("log_level", &self.log_level)
             .field("bypass_cache", &self.bypass_cache)
+            .field("meta", &self.meta)
             .finish()
     }
 }

@@ -14,7 +14,7 @@ use crate::stream::{MessageStream, Next, Resumption};
 use crate::transport::Reply;
 use bytes::Bytes;
 use reqwest::header::{HeaderName, HeaderValue};
-use serde_json::{json, Value};
+use serde_json::{json, Map, Value};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -127,6 +127,7 @@ impl Client {
         params: Option<Value>,
         opts: RequestOptions,
     ) -> Result<Value> {
+        let params = with_meta(params, opts.meta.as_ref());
         let current = self.session_for_call().await?;
         if current.era == Era::Modern {
             let outcome = self
@@ -370,6 +371,24 @@ impl Client {
     }
 }
 
+/// Adds the caller's `_meta` entries to the params (a caller's own `_meta` in `params` keeps
+/// its entries; `extra` wins over them).
+fn with_meta(params: Option<Value>, extra: Option<&Map<String, Value>>) -> Option<Value> {
+    let Some(extra) = extra.filter(|e| !e.is_empty()) else {
+        return params;
+    };
+    let mut params = match params {
+        Some(Value::Object(map)) => map,
+        None => Map::new(),
+        Some(other) => return Some(other),
+    };
+    let meta = params.entry("_meta").or_insert_with(|| json!({}));
+    if let Value::Object(meta) = meta {
+        meta.extend(extra.iter().map(|(k, v)| (k.clone(), v.clone())));
+    }
+    Some(Value::Object(params))
+}
+
 /// Adds `_meta.progressToken` (the request id) to the params, keeping any other `_meta`.
 pub(crate) fn with_progress_token(params: Option<Value>, id: &RequestId) -> Value {
     let mut params = match params {
@@ -390,6 +409,21 @@ pub(crate) fn with_progress_token(params: Option<Value>, id: &RequestId) -> Valu
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn callers_meta_goes_beside_the_params_own() {
+        let extra: Map<String, Value> =
+            serde_json::from_value(json!({"traceparent": "00-a-b-01"})).unwrap();
+        assert_eq!(
+            with_meta(Some(json!({"name": "x", "_meta": {"k": 1}})), Some(&extra)),
+            Some(json!({"name": "x", "_meta": {"k": 1, "traceparent": "00-a-b-01"}}))
+        );
+        assert_eq!(
+            with_meta(None, Some(&extra)),
+            Some(json!({"_meta": {"traceparent": "00-a-b-01"}}))
+        );
+        assert_eq!(with_meta(None, Some(&Map::new())), None);
+    }
 
     #[test]
     fn progress_token_is_added_beside_existing_meta() {
