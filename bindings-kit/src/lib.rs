@@ -11,6 +11,7 @@ pub mod answer;
 pub mod auth;
 pub mod era;
 pub mod errors;
+pub mod logging;
 pub mod operation;
 pub mod options;
 pub mod subscription;

@@ -8,6 +8,7 @@ mod dispatcher;
 mod errors;
 mod gate;
 mod hooks;
+mod logging;
 mod subscription;
 mod wait;
 
@@ -56,6 +57,7 @@ impl NativeClient {
         on_authorize: Option<Py<PyAny>>,
         token_store: Option<Py<PyAny>>,
     ) -> PyResult<Self> {
+        logging::sync_level(py)?;
         let callbacks = Dispatcher::default();
         let handlers = hooks::Hooks {
             sampling: on_sampling,
@@ -184,6 +186,9 @@ impl NativeClient {
         progress: Option<ProgressHandler>,
     ) -> PyResult<impl Future<Output = mcpstream::Result<String>> + Send + 'static> {
         let op = Operation::from_json(op).map_err(|e| errors::to_py(py, e))?;
+        if matches!(op, Operation::Connect {}) {
+            logging::sync_level(py)?;
+        }
         let (client, callbacks) = (self.inner.clone(), self.callbacks.clone());
         let settle_limit = op.settle_limit(&client);
         Ok(async move {

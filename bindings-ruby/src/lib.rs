@@ -5,6 +5,7 @@
 mod auth;
 mod errors;
 mod jobs;
+mod logging;
 mod subscription;
 mod wait;
 
@@ -166,6 +167,8 @@ fn init(ruby: &Ruby) -> Result<(), Error> {
     class.define_method("instructions", method!(NativeClient::instructions, 0))?;
     class.define_method("discover_result", method!(NativeClient::discover_result, 0))?;
     class.define_singleton_method("forget_verdict", function!(NativeClient::forget_verdict, 1))?;
+    class.define_singleton_method("log_level=", function!(logging::set_log_level, 1))?;
+    class.define_singleton_method("next_log_record", function!(logging::next_log_record, 0))?;
     class.define_method("call", method!(NativeClient::call, 2))?;
     class.define_method("next_job", method!(NativeClient::next_job, 0))?;
     class.define_method("answer", method!(NativeClient::answer, 2))?;

@@ -42,7 +42,7 @@ module APIDoc
   def entry(code)
     return Entry.new(kind: :constant, name: code, params: nil, block: false) if code.match?(/\A[A-Z]\w*\z/)
 
-    match = code.match(/\A([.#])([a-z_]\w*[?!]?)(?:\((.*)\))?(\s*\{.*\})?\z/)
+    match = code.match(/\A([.#])([a-z_]\w*[?!=]?)(?:\((.*)\))?(\s*\{.*\})?\z/)
     raise ArgumentError, "not an entry: #{code}" unless match
 
     prefix, name, params, block = match.captures

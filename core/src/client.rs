@@ -245,6 +245,19 @@ impl Client {
             self.close().await;
         }
         let (result, session) = self.open().await?;
+        log::info!(
+            "connected to {}: {} era, protocol {}{}",
+            crate::error::shown_url(self.inner.transport.url()),
+            session.era.as_str(),
+            session.protocol_version,
+            match session.era {
+                Era::Legacy => format!(", {}", session::shown(&session)),
+                Era::Modern => String::new(),
+            }
+        );
+        if let Some(id) = &session.id {
+            log::debug!("{} has id {id}", session::shown(&session));
+        }
         self.session_changed(None, session.id.clone(), SessionChangeReason::Connected);
         Ok(result)
     }
@@ -497,20 +510,39 @@ impl Client {
         self.stop_standalone();
         self.session_changed(session.id.clone(), None, SessionChangeReason::Closed);
         if session.id.is_none() {
+            log::info!(
+                "closed ({}: nothing to end on the server)",
+                session::shown(&session)
+            );
             return CloseOutcome::NoSession;
         }
         if self.is_inherited(&session) {
+            log::info!(
+                "left {} to the parent process (forked child)",
+                session::shown(&session)
+            );
             return CloseOutcome::LeftToParent;
         }
         let limit = self.inner.options.close_timeout;
-        match tokio::time::timeout(limit, self.inner.transport.delete(&session)).await {
+        let outcome = self.delete_session(&session, limit).await;
+        match &outcome {
+            CloseOutcome::Failed(e) => {
+                log::warn!("closing {} failed: {e}", session::shown(&session))
+            }
+            done => log::info!("closed {}: {}", session::shown(&session), done.as_str()),
+        }
+        outcome
+    }
+
+    async fn delete_session(&self, session: &Session, limit: std::time::Duration) -> CloseOutcome {
+        match tokio::time::timeout(limit, self.inner.transport.delete(session)).await {
             Err(_) => CloseOutcome::Failed(Error::Timeout { after: limit }),
             Ok(Err(e)) => CloseOutcome::Failed(e),
             Ok(Ok((200..=299, _))) => CloseOutcome::Terminated,
             Ok(Ok((405, _))) => CloseOutcome::NotSupported,
             // A 404, or a 400 that says the session is unknown: the server forgot it already.
             Ok(Ok((status, body))) => {
-                match session::error_for_status(status, &body, Some(&session)) {
+                match session::error_for_status(status, &body, Some(session)) {
                     Error::SessionExpired { .. } => CloseOutcome::AlreadyGone,
                     other => CloseOutcome::Failed(
                         other.for_request("DELETE", self.inner.transport.url()),
@@ -570,6 +602,10 @@ impl Client {
         if !self.inner.session.clear_if_current(session) {
             return false;
         }
+        log::warn!(
+            "{} expired: the server no longer knows it",
+            session::shown(session)
+        );
         self.stop_standalone();
         if self.inner.options.on_session_expired == SessionExpiryPolicy::Raise {
             self.session_changed(session.id.clone(), None, SessionChangeReason::Expired);
@@ -588,6 +624,11 @@ impl Client {
         }
         let (_, session) = self.initialize().await?;
         drop(one_at_a_time);
+        log::info!(
+            "started {} in place of the expired {}",
+            session::shown(&session),
+            session::shown(expired)
+        );
         self.session_changed(
             expired.id.clone(),
             session.id.clone(),

@@ -20,9 +20,7 @@ impl Client {
                 if self.session().is_some_and(|s| !s.takes_server_requests()) {
                     // E1: modern servers ask for input in results; a request on a stream is
                     // a server bug, and answering it would POST a response nobody reads.
-                    log::debug!(
-                        "mcpstream: dropped a {method} request sent on a modern-era stream"
-                    );
+                    log::debug!("dropped a {method} request sent on a modern-era stream");
                     return;
                 }
                 self.answer(id, method, params)
@@ -82,7 +80,7 @@ impl Client {
                     // A handler that panics still answers, or the server would wait for ever.
                     let answered = AssertUnwindSafe(handler(params)).catch_unwind().await;
                     let answered = answered.unwrap_or_else(|_| {
-                        log::warn!("mcpstream: the {method} handler panicked");
+                        log::warn!("the {method} handler panicked");
                         Err(Error::Rpc {
                             code: INTERNAL_ERROR,
                             message: format!("the client's {method} handler failed"),

@@ -27,7 +27,7 @@ pub fn watch() {
         // SAFETY: registers a handler that only increments an atomic.
         let rc = unsafe { libc::pthread_atfork(None, None, Some(in_child_after_fork)) };
         if rc != 0 {
-            log::warn!("mcpstream: pthread_atfork failed ({rc}); a forked child may not run calls");
+            log::warn!("pthread_atfork failed ({rc}); a forked child may not run calls");
         }
     });
 }
@@ -104,7 +104,9 @@ impl crate::Client {
         }
         inner.forget_the_parents_tasks();
         *crate::client::lock(&inner.inherited) = inner.session.current();
-        log::debug!("mcpstream: a client made before fork() is used in the child");
+        log::info!(
+            "a client made before fork() is used in the child: new connections, the same session"
+        );
     }
 
     /// The session came from the parent process, which may still use it.

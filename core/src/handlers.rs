@@ -15,7 +15,7 @@ pub type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
 /// raises is reported and the call goes on.
 pub(crate) fn shielded(what: &str, callback: impl FnOnce()) {
     if std::panic::catch_unwind(std::panic::AssertUnwindSafe(callback)).is_err() {
-        log::warn!("mcpstream: the {what} panicked; the call goes on");
+        log::warn!("the {what} panicked; the call goes on");
     }
 }
 

@@ -73,8 +73,16 @@ impl Client {
             let outcome = self.discover(&version).await;
             let refusal = outcome.as_ref().err().cloned();
             match era::classify(outcome) {
-                Classified::Modern(verdict) => return Ok((verdict, None)),
-                Classified::Legacy => return Ok((Verdict::Legacy, refusal)),
+                Classified::Modern(verdict) => {
+                    log::debug!("server/discover answered: the modern era");
+                    return Ok((verdict, None));
+                }
+                Classified::Legacy => {
+                    if let Some(refusal) = &refusal {
+                        log::debug!("server/discover refused ({refusal}): the session era");
+                    }
+                    return Ok((Verdict::Legacy, refusal));
+                }
                 Classified::ProbeAgainWith(mutual) if !asked_again => {
                     asked_again = true;
                     version = mutual;
@@ -181,7 +189,7 @@ impl Client {
             return Ok(false);
         }
         era::forget(&self.endpoint());
-        log::info!("mcpstream: the remembered modern era was wrong ({failure}); probing again");
+        log::info!("the remembered modern era was wrong ({failure}); probing again");
         let (_, session) = self.probe_and_open().await?;
         self.session_changed(
             None,

@@ -129,6 +129,7 @@ impl Client {
     ) -> Result<Value> {
         let params = with_meta(params, opts.meta.as_ref());
         let current = self.session_for_call().await?;
+        log::debug!("{method} ({})", crate::session::shown(&current));
         if current.era == Era::Modern {
             let outcome = self
                 .send_stateless(current, method, params.as_ref(), &opts)

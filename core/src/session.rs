@@ -56,6 +56,23 @@ impl Session {
     }
 }
 
+/// How logs above DEBUG name a session: a fingerprint of its id, never the id itself (an id
+/// is a bearer credential on many servers). DEBUG records carry the id in full.
+pub(crate) fn shown(session: &Session) -> String {
+    match &session.id {
+        Some(id) => {
+            let hash = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, id.as_bytes());
+            let short: String = hash.as_ref()[..4]
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect();
+            format!("session #{short}")
+        }
+        None if session.era == Era::Modern => "modern era".to_owned(),
+        None => "stateless".to_owned(),
+    }
+}
+
 /// The one place a client's session lives, shared by every task using the client.
 #[derive(Debug, Default)]
 pub(crate) struct SessionState {

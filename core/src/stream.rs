@@ -121,11 +121,13 @@ impl Resumption {
         self.attempts += 1;
         let elapsed = self.started.elapsed();
         if self.attempts > self.policy.max_attempts || elapsed >= self.policy.max_total {
-            return Err(Error::protocol(format!(
+            let error = Error::protocol(format!(
                 "gave up resuming {what} after {} attempts in {:.1}s",
                 self.attempts - 1,
                 elapsed.as_secs_f64()
-            )));
+            ));
+            log::warn!("{error}");
+            return Err(error);
         }
         let base = self.retry.unwrap_or(self.policy.default_retry);
         let factor = 1u32 << (self.attempts - 1).min(16);
@@ -135,7 +137,14 @@ impl Resumption {
             .min(self.policy.max_delay.max(base));
         let jitter = delay.mul_f64(0.1 * random_fraction());
         let remaining = self.policy.max_total.saturating_sub(elapsed);
-        Ok((delay + jitter).min(remaining))
+        let delay = (delay + jitter).min(remaining);
+        log::info!(
+            "resuming {what}: attempt {} of {} in {} ms",
+            self.attempts,
+            self.policy.max_attempts,
+            delay.as_millis()
+        );
+        Ok(delay)
     }
 }
 

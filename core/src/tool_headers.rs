@@ -158,7 +158,7 @@ pub(crate) fn sort_tools(
                 kept.push(tool);
             }
             Err(reason) => {
-                log::warn!("mcpstream: ignoring tool {name:?} from tools/list: {reason}");
+                log::warn!("ignoring tool {name:?} from tools/list: {reason}");
                 table.insert(name, ToolHeaders::Invalid(reason));
             }
         }

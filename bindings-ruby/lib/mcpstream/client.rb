@@ -71,6 +71,7 @@ module MCPStream
       handlers = { sampling: on_sampling, elicitation: on_elicitation, roots: on_roots, notification: on_notification,
                    session_change: on_session_change }
       handlers.each { |kind, handler| register(kind, handler) if handler }
+      Logging.sync if MCPStream.logger
       native # settings are checked now, not at the first call
     end
 
@@ -105,6 +106,7 @@ module MCPStream
     # Connects in the era asked for; returns the server's InitializeResult (session era) or
     # DiscoverResult (modern era) as a Hash.
     def connect
+      Logging.sync if MCPStream.logger
       start_dispatcher unless @handlers.empty?
       run(op(:connect))
     end

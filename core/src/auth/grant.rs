@@ -78,7 +78,7 @@ impl StoredGrants {
         match self.store.load(key).await {
             Ok(value) => value,
             Err(e) => {
-                log::warn!("mcpstream: reading the token store failed: {e}");
+                log::warn!("reading the token store failed: {e}");
                 None
             }
         }
@@ -86,7 +86,7 @@ impl StoredGrants {
 
     async fn save_value(&self, key: &str, value: Value) {
         if let Err(e) = self.store.save(key, &value).await {
-            log::warn!("mcpstream: writing the token store failed: {e}");
+            log::warn!("writing the token store failed: {e}");
         }
     }
 
@@ -101,7 +101,7 @@ impl StoredGrants {
         let key = entry_key(resource, issuer);
         if entry.client.is_none() && entry.grant.is_none() {
             if let Err(e) = self.store.delete(&key).await {
-                log::warn!("mcpstream: writing the token store failed: {e}");
+                log::warn!("writing the token store failed: {e}");
             }
             return;
         }

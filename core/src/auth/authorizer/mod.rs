@@ -225,9 +225,7 @@ impl Authorizer {
         if !lock(&self.state).stepped_up.insert(scope_set(&wanted)) {
             return Err(refused());
         }
-        log::info!(
-            "mcpstream: the server wants scope {needed:?}; authorizing again for {wanted:?}"
-        );
+        log::info!("the server wants scope {needed:?}; authorizing again for {wanted:?}");
         let discovered = Box::pin(self.discover(Some(challenge))).await?;
         Box::pin(self.obtain(&discovered, None, Some(wanted))).await
     }
@@ -287,7 +285,7 @@ impl Authorizer {
         }
         if let Some(grant) = grant {
             if let Err(e) = Box::pin(self.renew(&grant)).await {
-                log::warn!("mcpstream: renewing the access token failed: {e}");
+                log::warn!("renewing the access token failed: {e}");
             }
         }
     }
@@ -331,7 +329,7 @@ impl Authorizer {
                 if tokens.refresh_token.is_none() {
                     tokens.refresh_token = Some(refresh_token);
                 }
-                log::info!("mcpstream: access token refreshed");
+                log::info!("access token refreshed");
                 let renewed = Grant {
                     tokens,
                     ..Grant::clone(grant)
@@ -346,7 +344,7 @@ impl Authorizer {
                     self.install(newer);
                     return Ok(Renewal::Renewed);
                 }
-                log::info!("mcpstream: the refresh token was refused ({error}); authorizing anew");
+                log::info!("the refresh token was refused ({error}); authorizing anew");
                 let forget_client = error == "invalid_client" || error == "unauthorized_client";
                 self.grants.discard(grant, forget_client).await;
                 self.forget_tokens();
@@ -457,7 +455,7 @@ impl Authorizer {
             asked.await.map_err(|f| f.into_error(grant_type))?
         };
         log::info!(
-            "mcpstream: obtained an access token ({grant_type}) from {}",
+            "obtained an access token ({grant_type}) from {}",
             server.issuer
         );
         let grant = Grant::new(discovered, client, tokens, scope);

@@ -187,7 +187,7 @@ impl Authorizer {
                     ))
                     .await?;
                     if client.source == registration::DYNAMIC {
-                        log::info!("mcpstream: registered with {}", discovered.server.issuer);
+                        log::info!("registered with {}", discovered.server.issuer);
                         self.grants.save_registration(discovered, &client).await;
                     }
                     client
@@ -219,7 +219,7 @@ impl Authorizer {
                 return Err(e.into());
             };
             log::info!(
-                "mcpstream: asking the user to authorize at {}",
+                "asking the user to authorize at {}",
                 discovered.server.issuer
             );
             let callback = Box::pin(self.ask_user(config, on_authorize, url, listener)).await?;
@@ -233,7 +233,9 @@ impl Authorizer {
                             Some("invalid_client" | "unauthorized_client")
                         ) =>
                 {
-                    log::info!("mcpstream: the authorization server no longer knows this client; registering again");
+                    log::info!(
+                        "the authorization server no longer knows this client; registering again"
+                    );
                     self.grants.forget_registration(discovered).await;
                 }
                 outcome => return outcome,
