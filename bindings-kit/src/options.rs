@@ -5,10 +5,11 @@
 use crate::auth::{AuthHooks, AuthSpec};
 use crate::era::SavedVerdict;
 use crate::operation::{describe_serde_error, seconds};
-use mcpstream::{ClientOptions, Error, Handlers};
+use mcpstream::{ClientOptions, Error, Handlers, NetworkOptions, ProxyChoice};
 use serde::Deserialize;
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
+use std::path::PathBuf;
 use std::time::Duration;
 
 #[derive(Debug, Default, Deserialize)]
@@ -31,6 +32,32 @@ pub struct BindingOptions {
     pub max_input_rounds: Option<u32>,
     /// `OAuth(...)` or `ClientCredentials(...)`; its callables come as [`AuthHooks`].
     pub auth: Option<AuthSpec>,
+    /// `auto`, `http1` or `http2` (prior knowledge).
+    pub http_version: Option<String>,
+    /// A PEM file of CA certificates trusted besides the system roots.
+    pub ca_file: Option<String>,
+    /// CA certificates (PEM text) trusted besides the system roots.
+    pub ca_pem: Option<String>,
+    /// Mutual TLS: the client certificate's PEM file, and its key's (if not in the same file).
+    pub client_cert: Option<String>,
+    pub client_key: Option<String>,
+    pub danger_skip_tls_verify: Option<bool>,
+    /// Absent or `"env"`: the environment's proxy settings; `null`: no proxy; else its URL.
+    #[serde(default, deserialize_with = "present")]
+    pub proxy: Option<Option<String>>,
+    /// Seconds an idle pooled connection is kept.
+    pub idle_timeout: Option<f64>,
+    /// Seconds between TCP keepalive probes on idle connections; 0 turns them off.
+    pub tcp_keepalive: Option<f64>,
+}
+
+/// Tells a `null` apart from a missing field: `Some(None)` for `null`.
+fn present<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    T::deserialize(deserializer).map(Some)
 }
 
 impl BindingOptions {
@@ -56,6 +83,7 @@ impl BindingOptions {
         auth_hooks: AuthHooks,
     ) -> Result<ClientOptions, Error> {
         let mut opts = ClientOptions::default().handlers(handlers);
+        self.network(&mut opts.network)?;
         if let Some(auth) = self.auth {
             opts.auth = Some(auth.into_auth(auth_hooks)?);
         }
@@ -118,6 +146,33 @@ impl BindingOptions {
         }
         Ok(opts)
     }
+
+    fn network(&self, net: &mut NetworkOptions) -> Result<(), Error> {
+        if let Some(version) = &self.http_version {
+            net.http_version = version.parse()?;
+        }
+        net.tls
+            .ca_files
+            .extend(self.ca_file.iter().map(PathBuf::from));
+        net.tls.ca_pems.extend(self.ca_pem.iter().cloned());
+        net.tls.client_cert = self.client_cert.as_ref().map(PathBuf::from);
+        net.tls.client_key = self.client_key.as_ref().map(PathBuf::from);
+        set(&mut net.tls.danger_skip_verify, self.danger_skip_tls_verify);
+        net.proxy = match &self.proxy {
+            None => ProxyChoice::Env,
+            Some(None) => ProxyChoice::Disabled,
+            Some(Some(env)) if env == "env" => ProxyChoice::Env,
+            Some(Some(url)) => ProxyChoice::Url(url.clone()),
+        };
+        set(
+            &mut net.pool_idle_timeout,
+            positive("idle_timeout", self.idle_timeout)?,
+        );
+        if let Some(keepalive) = seconds("tcp_keepalive", self.tcp_keepalive)? {
+            net.tcp_keepalive = (!keepalive.is_zero()).then_some(keepalive);
+        }
+        Ok(())
+    }
 }
 
 fn set<T>(field: &mut T, value: Option<T>) {
@@ -166,6 +221,32 @@ mod tests {
         assert_eq!(opts.max_input_rounds, core.max_input_rounds);
         let opts = build(r#"{"timeout": null, "headers": null}"#).unwrap();
         assert_eq!(opts.timeout, core.timeout);
+    }
+
+    #[test]
+    fn network_settings_by_name_and_a_null_proxy_turns_proxies_off() {
+        let opts = build(
+            r#"{"http_version": "http2", "ca_file": "/ca.pem", "client_cert": "/c.pem",
+                "danger_skip_tls_verify": true, "proxy": "http://u:p@127.0.0.1:3128",
+                "idle_timeout": 5, "tcp_keepalive": 0}"#,
+        )
+        .unwrap();
+        let net = &opts.network;
+        assert_eq!(net.http_version, mcpstream::HttpVersion::Http2);
+        assert_eq!(net.tls.ca_files, vec![PathBuf::from("/ca.pem")]);
+        assert_eq!(net.tls.client_cert, Some(PathBuf::from("/c.pem")));
+        assert!(net.tls.danger_skip_verify);
+        assert_eq!(
+            net.proxy,
+            ProxyChoice::Url("http://u:p@127.0.0.1:3128".into())
+        );
+        assert_eq!(net.pool_idle_timeout, Duration::from_secs(5));
+        assert_eq!(net.tcp_keepalive, None);
+        let proxy = |text: &str| build(text).unwrap().network.proxy;
+        assert_eq!(proxy("{}"), ProxyChoice::Env);
+        assert_eq!(proxy(r#"{"proxy": "env"}"#), ProxyChoice::Env);
+        assert_eq!(proxy(r#"{"proxy": null}"#), ProxyChoice::Disabled);
+        assert!(build(r#"{"http_version": "3"}"#).is_err());
     }
 
     #[test]

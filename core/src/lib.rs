@@ -33,6 +33,7 @@ pub mod handlers;
 pub mod jsonrpc;
 pub mod modern;
 mod mrtr;
+pub mod network;
 mod options;
 mod probe;
 mod request;
@@ -50,6 +51,7 @@ pub use client::{Client, CloseOutcome, EventStream};
 pub use era::{Era, EraChoice, Verdict, MODERN_PROTOCOL_VERSIONS};
 pub use error::{AuthError, AuthErrorKind, Error, HttpErrorKind, Result};
 pub use handlers::{Handlers, SessionChange, SessionChangeReason};
+pub use network::{HttpVersion, NetworkOptions, ProxyChoice, TlsOptions};
 pub use options::{
     ClientOptions, ReconnectPolicy, RedirectPolicy, RequestOptions, SessionExpiryPolicy,
     DEFAULT_MAX_RESPONSE_BYTES,

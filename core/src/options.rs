@@ -120,6 +120,8 @@ pub struct ClientOptions {
     /// OAuth: how the client obtains the token every request carries. Not together with an
     /// `Authorization` header in `headers`.
     pub auth: Option<crate::auth::Auth>,
+    /// HTTP version, TLS, proxy and connection settings.
+    pub network: crate::network::NetworkOptions,
 }
 
 impl Default for ClientOptions {
@@ -145,6 +147,7 @@ impl Default for ClientOptions {
             probe_timeout: Duration::from_secs(10),
             max_input_rounds: 10,
             auth: None,
+            network: Default::default(),
         }
     }
 }

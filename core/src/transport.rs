@@ -93,8 +93,11 @@ impl Transport {
         let user_agent = options.user_agent.clone();
         let connect_timeout = options.connect_timeout;
         let redirects = options.redirects;
+        let network = options.network.prepare()?;
+        let auth_network = network.clone();
         let http = ProcessHttp::new(move || {
-            reqwest::Client::builder()
+            network
+                .apply(reqwest::Client::builder())
                 .default_headers(headers.clone())
                 .user_agent(user_agent.clone())
                 .connect_timeout(connect_timeout)
@@ -107,6 +110,7 @@ impl Transport {
                 &url,
                 config.clone(),
                 &options.user_agent,
+                auth_network,
                 options.connect_timeout,
                 options.timeout,
             )?)),

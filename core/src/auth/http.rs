@@ -29,10 +29,16 @@ pub(crate) struct Answer {
 }
 
 impl AuthHttp {
-    pub fn new(user_agent: &str, connect_timeout: Duration, timeout: Duration) -> Result<Self> {
+    pub fn new(
+        user_agent: &str,
+        network: crate::network::Prepared,
+        connect_timeout: Duration,
+        timeout: Duration,
+    ) -> Result<Self> {
         let user_agent = user_agent.to_owned();
         let http = ProcessHttp::new(move || {
-            reqwest::Client::builder()
+            network
+                .apply(reqwest::Client::builder())
                 .user_agent(user_agent.clone())
                 .connect_timeout(connect_timeout)
                 .tcp_nodelay(true)

@@ -81,6 +81,7 @@ impl Authorizer {
         server: &Url,
         auth: Auth,
         user_agent: &str,
+        network: crate::network::Prepared,
         connect_timeout: Duration,
         timeout: Duration,
     ) -> Result<Self> {
@@ -103,7 +104,7 @@ impl Authorizer {
         };
         Ok(Self {
             server: server.clone(),
-            http: AuthHttp::new(user_agent, connect_timeout, timeout)?,
+            http: AuthHttp::new(user_agent, network, connect_timeout, timeout)?,
             grants: StoredGrants::new(store, server),
             auth,
             state: Mutex::default(),
