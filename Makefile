@@ -7,7 +7,8 @@ PYTHON ?= python3
 VENV := .venv
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-PY_TOOLS := maturin==1.16.0 pytest==9.2.0 pytest-timeout==2.4.0 ruff==0.17.6 mypy==2.4.1
+PY_TOOLS := maturin==1.16.0 pytest==9.2.0 pytest-timeout==2.4.0 ruff==0.17.6 mypy==2.4.1 \
+	opentelemetry-api==1.41.1 opentelemetry-sdk==1.41.1
 
 RUBY_GEM_HOME := $(CURDIR)/target/ruby-gem-home
 RUBY_PACKAGES := ruby ruby-dev ruby-minitest rake libclang-dev

@@ -22,6 +22,10 @@ pub enum Operation {
         timeout: Option<f64>,
         #[serde(default)]
         log_level: Option<String>,
+        /// W3C trace context (`traceparent`, `tracestate`) and other entries for the
+        /// request's `params._meta`.
+        #[serde(default)]
+        meta: Option<Map<String, Value>>,
     },
     Notify {
         method: String,
@@ -36,6 +40,8 @@ pub enum Operation {
         fresh: Option<bool>,
         #[serde(default)]
         log_level: Option<String>,
+        #[serde(default)]
+        meta: Option<Map<String, Value>>,
     },
     CallTool {
         name: String,
@@ -48,6 +54,8 @@ pub enum Operation {
         /// A result with `isError: true` becomes `Error::Tool` (`ToolError`).
         #[serde(default)]
         raise_on_error: Option<bool>,
+        #[serde(default)]
+        meta: Option<Map<String, Value>>,
     },
     ListResources {
         #[serde(default)]
@@ -56,6 +64,8 @@ pub enum Operation {
         fresh: Option<bool>,
         #[serde(default)]
         log_level: Option<String>,
+        #[serde(default)]
+        meta: Option<Map<String, Value>>,
     },
     ReadResource {
         uri: String,
@@ -65,6 +75,8 @@ pub enum Operation {
         fresh: Option<bool>,
         #[serde(default)]
         log_level: Option<String>,
+        #[serde(default)]
+        meta: Option<Map<String, Value>>,
     },
     ListPrompts {
         #[serde(default)]
@@ -73,6 +85,8 @@ pub enum Operation {
         fresh: Option<bool>,
         #[serde(default)]
         log_level: Option<String>,
+        #[serde(default)]
+        meta: Option<Map<String, Value>>,
     },
     GetPrompt {
         name: String,
@@ -84,6 +98,8 @@ pub enum Operation {
         fresh: Option<bool>,
         #[serde(default)]
         log_level: Option<String>,
+        #[serde(default)]
+        meta: Option<Map<String, Value>>,
     },
     SetLoggingLevel {
         level: String,
@@ -153,11 +169,15 @@ impl Operation {
         client: Client,
         on_progress: Option<ProgressHandler>,
     ) -> Result<Value, Error> {
-        let opts = |timeout: Option<f64>, fresh: Option<bool>, log_level: Option<String>| {
+        let opts = |timeout: Option<f64>,
+                    fresh: Option<bool>,
+                    log_level: Option<String>,
+                    meta: Option<Map<String, Value>>| {
             Ok::<_, Error>(RequestOptions {
                 timeout: seconds("timeout", timeout)?,
                 log_level,
                 bypass_cache: fresh.unwrap_or(false),
+                meta,
                 ..RequestOptions::default()
             })
         };
@@ -172,8 +192,9 @@ impl Operation {
                 params,
                 timeout,
                 log_level,
+                meta,
             } => {
-                let opts = with_progress(opts(timeout, None, log_level)?);
+                let opts = with_progress(opts(timeout, None, log_level, meta)?);
                 client
                     .request_with(&method, params.map(Value::Object), opts)
                     .await?
@@ -190,9 +211,10 @@ impl Operation {
                 timeout,
                 fresh,
                 log_level,
+                meta,
             } => {
                 client
-                    .list_tools_with(opts(timeout, fresh, log_level)?)
+                    .list_tools_with(opts(timeout, fresh, log_level, meta)?)
                     .await?
             }
             Self::CallTool {
@@ -201,8 +223,9 @@ impl Operation {
                 timeout,
                 log_level,
                 raise_on_error,
+                meta,
             } => {
-                let opts = with_progress(opts(timeout, None, log_level)?);
+                let opts = with_progress(opts(timeout, None, log_level, meta)?);
                 let result = client
                     .call_tool_with(&name, arguments.map(Value::Object), opts)
                     .await?;
@@ -216,9 +239,10 @@ impl Operation {
                 timeout,
                 fresh,
                 log_level,
+                meta,
             } => {
                 client
-                    .list_resources_with(opts(timeout, fresh, log_level)?)
+                    .list_resources_with(opts(timeout, fresh, log_level, meta)?)
                     .await?
             }
             Self::ReadResource {
@@ -226,18 +250,20 @@ impl Operation {
                 timeout,
                 fresh,
                 log_level,
+                meta,
             } => {
                 client
-                    .read_resource_with(&uri, opts(timeout, fresh, log_level)?)
+                    .read_resource_with(&uri, opts(timeout, fresh, log_level, meta)?)
                     .await?
             }
             Self::ListPrompts {
                 timeout,
                 fresh,
                 log_level,
+                meta,
             } => {
                 client
-                    .list_prompts_with(opts(timeout, fresh, log_level)?)
+                    .list_prompts_with(opts(timeout, fresh, log_level, meta)?)
                     .await?
             }
             Self::GetPrompt {
@@ -246,8 +272,9 @@ impl Operation {
                 timeout,
                 fresh,
                 log_level,
+                meta,
             } => {
-                let opts = opts(timeout, fresh, log_level)?;
+                let opts = opts(timeout, fresh, log_level, meta)?;
                 client
                     .get_prompt_with(&name, arguments.map(Value::Object), opts)
                     .await?
@@ -290,6 +317,7 @@ const FIELD_KINDS: &[(&str, Kind)] = &[
     ("log_level", Kind::Text),
     ("params", Kind::Mapping),
     ("arguments", Kind::Mapping),
+    ("meta", Kind::Mapping),
     ("timeout", Kind::Number),
     ("fresh", Kind::Flag),
     ("raise_on_error", Kind::Flag),
@@ -377,6 +405,7 @@ mod tests {
                 timeout,
                 log_level: None,
                 raise_on_error: None,
+                meta: None,
             }) => {
                 assert_eq!(name, "echo");
                 assert_eq!(arguments.unwrap()["a"], 1);
@@ -402,6 +431,7 @@ mod tests {
                 timeout: Some(t),
                 fresh: Some(true),
                 log_level: Some(level),
+                meta: None,
             }) => assert_eq!((uri.as_str(), t, level.as_str()), ("mem://a", 1.0, "debug")),
             other => panic!("{other:?}"),
         }
@@ -411,7 +441,8 @@ mod tests {
             Ok(Operation::ListTools {
                 timeout: None,
                 fresh: None,
-                log_level: None
+                log_level: None,
+                meta: None
             })
         ));
         assert!(matches!(
@@ -461,5 +492,72 @@ mod tests {
         assert!(refused(r#"{"op": "resume", "session_id": "a"}"#).contains("protocol_version"));
         assert!(seconds("timeout", Some(-1.0)).is_err());
         assert!(seconds("timeout", Some(f64::NAN)).is_err());
+        assert_eq!(
+            refused(r#"{"op": "call_tool", "name": "x", "meta": "00-abc"}"#),
+            "call_tool: meta must be a mapping (dict / Hash), not a string"
+        );
+        // Only requests carry `_meta`; a notification or a ping has no options to put it in.
+        assert!(refused(r#"{"op": "ping", "meta": {}}"#).contains("meta"));
+    }
+
+    const TRACEPARENT: &str = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+
+    /// The `_meta` of every POST of `rpc_method` the server received.
+    fn metas_received(server: &mcpstream_testkit::TestServer, rpc_method: &str) -> Vec<Value> {
+        server
+            .requests()
+            .into_iter()
+            .filter(|r| r.method == "POST" && r.body["method"] == rpc_method)
+            .map(|r| r.body["params"]["_meta"].clone())
+            .collect()
+    }
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn meta_reaches_the_server_in_both_eras() {
+        use mcpstream_testkit::{Config, ServerEra, TestServer};
+        for era in [ServerEra::LegacyOnly, ServerEra::ModernOnly] {
+            let server = TestServer::start(Config {
+                era,
+                ..Config::default()
+            });
+            let client = Client::new(&server.url()).unwrap();
+            client.connect().await.unwrap();
+            let traced = |op: &str| {
+                let text = format!(
+                    r#"{{{op}, "meta": {{"traceparent": "{TRACEPARENT}", "tracestate": "a=1"}}}}"#
+                );
+                Operation::from_json(&text).unwrap()
+            };
+            let ops = [
+                (
+                    r#""op": "call_tool", "name": "echo", "arguments": {"text": "hi"}"#,
+                    "tools/call",
+                ),
+                (r#""op": "list_tools""#, "tools/list"),
+                (r#""op": "request", "method": "tools/list""#, "tools/list"),
+            ];
+            for (op, rpc_method) in ops {
+                traced(op).run(client.clone(), None).await.unwrap();
+                let metas = metas_received(&server, rpc_method);
+                let meta = metas.last().unwrap();
+                assert_eq!(meta["traceparent"], TRACEPARENT, "{era:?} {op}: {meta}");
+                assert_eq!(meta["tracestate"], "a=1", "{era:?} {op}: {meta}");
+            }
+            // Without `meta`, nothing of it is sent.
+            Operation::from_json(
+                r#"{"op": "call_tool", "name": "echo", "arguments": {"text": "x"}}"#,
+            )
+            .unwrap()
+            .run(client.clone(), None)
+            .await
+            .unwrap();
+            let metas = metas_received(&server, "tools/call");
+            assert!(
+                metas.last().unwrap().get("traceparent").is_none(),
+                "{era:?}: {metas:?}"
+            );
+            client.close().await;
+            server.stop();
+        }
     }
 }

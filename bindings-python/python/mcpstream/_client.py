@@ -7,7 +7,7 @@ import json
 from types import TracebackType
 from typing import Any, Dict, Iterable, Mapping, Optional, Type, Union, cast
 
-from mcpstream import _auth, _hooks
+from mcpstream import _auth, _hooks, _tracing
 from mcpstream._native import NativeClient
 from mcpstream._subscription import AsyncSubscription, Subscription
 from mcpstream.types import (
@@ -233,8 +233,7 @@ class Client(_Base):
         log_level: Optional[str] = None,
     ) -> JSONDict:
         """Sends a JSON-RPC request and returns its ``result``."""
-        op = _op("request", method=method, params=params, timeout=timeout, log_level=log_level)
-        return _result(self._native.call(op, self._progress(on_progress)))
+        return self._call("request", on_progress, method=method, params=params, timeout=timeout, log_level=log_level)
 
     def notify(self, method: str, params: Optional[Mapping[str, Any]] = None) -> None:
         """Sends a JSON-RPC notification. The modern era has none over HTTP: ``ValueError``."""
@@ -249,8 +248,7 @@ class Client(_Base):
         self, *, timeout: Optional[float] = None, fresh: bool = False, log_level: Optional[str] = None
     ) -> ListToolsResult:
         """All tools, following ``nextCursor`` to the last page: ``{"tools": [...]}``."""
-        op = _op("list_tools", timeout=timeout, fresh=fresh, log_level=log_level)
-        return cast(ListToolsResult, _result(self._native.call(op)))
+        return cast(ListToolsResult, self._call("list_tools", timeout=timeout, fresh=fresh, log_level=log_level))
 
     def call_tool(
         self,
@@ -266,36 +264,36 @@ class Client(_Base):
         ``isError: true``, not an exception, unless ``raise_on_error=True``: then it raises
         :class:`~mcpstream.ToolError`, which carries the result. ``on_progress`` receives the
         params of each progress notification for this call."""
-        op = _op(
+        result = self._call(
             "call_tool",
+            on_progress,
             name=name,
             arguments=arguments,
             timeout=timeout,
             log_level=log_level,
             raise_on_error=raise_on_error,
         )
-        return cast(CallToolResult, _result(self._native.call(op, self._progress(on_progress))))
+        return cast(CallToolResult, result)
 
     def list_resources(
         self, *, timeout: Optional[float] = None, fresh: bool = False, log_level: Optional[str] = None
     ) -> ListResourcesResult:
         """All resources, following ``nextCursor``: ``{"resources": [...]}``."""
-        op = _op("list_resources", timeout=timeout, fresh=fresh, log_level=log_level)
-        return cast(ListResourcesResult, _result(self._native.call(op)))
+        result = self._call("list_resources", timeout=timeout, fresh=fresh, log_level=log_level)
+        return cast(ListResourcesResult, result)
 
     def read_resource(
         self, uri: str, *, timeout: Optional[float] = None, fresh: bool = False, log_level: Optional[str] = None
     ) -> ReadResourceResult:
         """The contents of one resource: ``{"contents": [...]}``."""
-        op = _op("read_resource", uri=uri, timeout=timeout, fresh=fresh, log_level=log_level)
-        return cast(ReadResourceResult, _result(self._native.call(op)))
+        result = self._call("read_resource", uri=uri, timeout=timeout, fresh=fresh, log_level=log_level)
+        return cast(ReadResourceResult, result)
 
     def list_prompts(
         self, *, timeout: Optional[float] = None, fresh: bool = False, log_level: Optional[str] = None
     ) -> ListPromptsResult:
         """All prompts, following ``nextCursor``: ``{"prompts": [...]}``."""
-        op = _op("list_prompts", timeout=timeout, fresh=fresh, log_level=log_level)
-        return cast(ListPromptsResult, _result(self._native.call(op)))
+        return cast(ListPromptsResult, self._call("list_prompts", timeout=timeout, fresh=fresh, log_level=log_level))
 
     def get_prompt(
         self,
@@ -307,8 +305,10 @@ class Client(_Base):
         log_level: Optional[str] = None,
     ) -> GetPromptResult:
         """One prompt, filled in with ``arguments``: ``{"messages": [...]}``."""
-        op = _op("get_prompt", name=name, arguments=arguments, timeout=timeout, fresh=fresh, log_level=log_level)
-        return cast(GetPromptResult, _result(self._native.call(op)))
+        result = self._call(
+            "get_prompt", name=name, arguments=arguments, timeout=timeout, fresh=fresh, log_level=log_level
+        )
+        return cast(GetPromptResult, result)
 
     def clear_cache(self) -> None:
         """Forgets every result kept under the server's ``ttlMs`` hints (modern era), so the
@@ -357,6 +357,16 @@ class Client(_Base):
         call again (or ``connect()``)."""
         self._native.call(_op("complete_authorization", callback_url=callback_url))
 
+    def _call(self, op: str, on_progress: Optional[_hooks.ProgressHandler] = None, **fields: Any) -> JSONDict:
+        """Runs a request-type operation, in a client span when OpenTelemetry is installed."""
+        span = _tracing.start(self, op, fields)
+        if span is None:
+            return _result(self._native.call(_op(op, **fields), self._progress(on_progress)))
+        with span:
+            result = _result(self._native.call(_op(op, meta=span.meta, **fields), self._progress(on_progress)))
+            span.succeeded(result)
+            return result
+
     def __enter__(self) -> Client:
         self.connect()
         return self
@@ -395,8 +405,9 @@ class AsyncClient(_Base):
         log_level: Optional[str] = None,
     ) -> JSONDict:
         """Sends a JSON-RPC request and returns its ``result``."""
-        op = _op("request", method=method, params=params, timeout=timeout, log_level=log_level)
-        return _result(await self._native.call_async(op, self._progress(on_progress)))
+        return await self._call_async(
+            "request", on_progress, method=method, params=params, timeout=timeout, log_level=log_level
+        )
 
     async def notify(self, method: str, params: Optional[Mapping[str, Any]] = None) -> None:
         """Sends a JSON-RPC notification."""
@@ -410,8 +421,8 @@ class AsyncClient(_Base):
         self, *, timeout: Optional[float] = None, fresh: bool = False, log_level: Optional[str] = None
     ) -> ListToolsResult:
         """All tools, following ``nextCursor`` to the last page: ``{"tools": [...]}``."""
-        op = _op("list_tools", timeout=timeout, fresh=fresh, log_level=log_level)
-        return cast(ListToolsResult, _result(await self._native.call_async(op)))
+        result = await self._call_async("list_tools", timeout=timeout, fresh=fresh, log_level=log_level)
+        return cast(ListToolsResult, result)
 
     async def call_tool(
         self,
@@ -427,36 +438,37 @@ class AsyncClient(_Base):
         ``isError: true``, not an exception, unless ``raise_on_error=True``: then it raises
         :class:`~mcpstream.ToolError`, which carries the result. ``on_progress`` receives the
         params of each progress notification for this call."""
-        op = _op(
+        result = await self._call_async(
             "call_tool",
+            on_progress,
             name=name,
             arguments=arguments,
             timeout=timeout,
             log_level=log_level,
             raise_on_error=raise_on_error,
         )
-        return cast(CallToolResult, _result(await self._native.call_async(op, self._progress(on_progress))))
+        return cast(CallToolResult, result)
 
     async def list_resources(
         self, *, timeout: Optional[float] = None, fresh: bool = False, log_level: Optional[str] = None
     ) -> ListResourcesResult:
         """All resources, following ``nextCursor``: ``{"resources": [...]}``."""
-        op = _op("list_resources", timeout=timeout, fresh=fresh, log_level=log_level)
-        return cast(ListResourcesResult, _result(await self._native.call_async(op)))
+        result = await self._call_async("list_resources", timeout=timeout, fresh=fresh, log_level=log_level)
+        return cast(ListResourcesResult, result)
 
     async def read_resource(
         self, uri: str, *, timeout: Optional[float] = None, fresh: bool = False, log_level: Optional[str] = None
     ) -> ReadResourceResult:
         """The contents of one resource: ``{"contents": [...]}``."""
-        op = _op("read_resource", uri=uri, timeout=timeout, fresh=fresh, log_level=log_level)
-        return cast(ReadResourceResult, _result(await self._native.call_async(op)))
+        result = await self._call_async("read_resource", uri=uri, timeout=timeout, fresh=fresh, log_level=log_level)
+        return cast(ReadResourceResult, result)
 
     async def list_prompts(
         self, *, timeout: Optional[float] = None, fresh: bool = False, log_level: Optional[str] = None
     ) -> ListPromptsResult:
         """All prompts, following ``nextCursor``: ``{"prompts": [...]}``."""
-        op = _op("list_prompts", timeout=timeout, fresh=fresh, log_level=log_level)
-        return cast(ListPromptsResult, _result(await self._native.call_async(op)))
+        result = await self._call_async("list_prompts", timeout=timeout, fresh=fresh, log_level=log_level)
+        return cast(ListPromptsResult, result)
 
     async def get_prompt(
         self,
@@ -468,8 +480,10 @@ class AsyncClient(_Base):
         log_level: Optional[str] = None,
     ) -> GetPromptResult:
         """One prompt, filled in with ``arguments``: ``{"messages": [...]}``."""
-        op = _op("get_prompt", name=name, arguments=arguments, timeout=timeout, fresh=fresh, log_level=log_level)
-        return cast(GetPromptResult, _result(await self._native.call_async(op)))
+        result = await self._call_async(
+            "get_prompt", name=name, arguments=arguments, timeout=timeout, fresh=fresh, log_level=log_level
+        )
+        return cast(GetPromptResult, result)
 
     async def clear_cache(self) -> None:
         """Forgets every result kept under the server's ``ttlMs`` hints; see :meth:`Client.clear_cache`."""
@@ -507,6 +521,19 @@ class AsyncClient(_Base):
         """Finishes an authorization that raised :class:`~mcpstream.AuthorizationRequired`;
         see :meth:`Client.complete_authorization`."""
         await self._native.call_async(_op("complete_authorization", callback_url=callback_url))
+
+    async def _call_async(
+        self, op: str, on_progress: Optional[_hooks.ProgressHandler] = None, **fields: Any
+    ) -> JSONDict:
+        """Runs a request-type operation, in a client span when OpenTelemetry is installed."""
+        span = _tracing.start(self, op, fields)
+        if span is None:
+            return _result(await self._native.call_async(_op(op, **fields), self._progress(on_progress)))
+        with span:
+            op_text = _op(op, meta=span.meta, **fields)
+            result = _result(await self._native.call_async(op_text, self._progress(on_progress)))
+            span.succeeded(result)
+            return result
 
     async def __aenter__(self) -> AsyncClient:
         await self.connect()

@@ -1,5 +1,7 @@
 # frozen_string_literal: true
 
+require_relative "tracing"
+
 module MCPStream
   # A Model Context Protocol client for the Streamable HTTP transport.
   #
@@ -113,7 +115,8 @@ module MCPStream
 
     # The block, if given, gets the params Hash of each progress notification for this call.
     def request(method, params = nil, timeout: nil, log_level: nil, &on_progress)
-      run(op(:request, method: method.to_s, params: params, timeout: timeout, log_level: log_level&.to_s), &on_progress)
+      fields = { method: method.to_s, params: params, timeout: timeout, log_level: log_level&.to_s }
+      run_request(:request, fields, &on_progress)
     end
 
     # The modern era has no notifications over HTTP: ArgumentError there.
@@ -126,32 +129,32 @@ module MCPStream
 
     # All tools, following nextCursor: {"tools" => [...]}.
     def list_tools(timeout: nil, fresh: false, log_level: nil)
-      run(op(:list_tools, **per_call(timeout, fresh, log_level)))
+      run_request(:list_tools, per_call(timeout, fresh, log_level))
     end
 
     # A tool's own failure (an unknown tool, say) is a result with "isError" => true, not an
     # exception, unless raise_on_error: true: then it raises ToolError, which carries the result.
     # The block, if given, gets the params Hash of each progress notification for this call.
     def call_tool(name, arguments = {}, timeout: nil, log_level: nil, raise_on_error: false, &on_progress)
-      operation = op(:call_tool, name: name.to_s, arguments: arguments, timeout: timeout, log_level: log_level&.to_s,
-                                 raise_on_error: raise_on_error)
-      run(operation, &on_progress)
+      fields = { name: name.to_s, arguments: arguments, timeout: timeout, log_level: log_level&.to_s,
+                 raise_on_error: raise_on_error }
+      run_request(:call_tool, fields, &on_progress)
     end
 
     def list_resources(timeout: nil, fresh: false, log_level: nil)
-      run(op(:list_resources, **per_call(timeout, fresh, log_level)))
+      run_request(:list_resources, per_call(timeout, fresh, log_level))
     end
 
     def read_resource(uri, timeout: nil, fresh: false, log_level: nil)
-      run(op(:read_resource, uri: uri.to_s, **per_call(timeout, fresh, log_level)))
+      run_request(:read_resource, { uri: uri.to_s, **per_call(timeout, fresh, log_level) })
     end
 
     def list_prompts(timeout: nil, fresh: false, log_level: nil)
-      run(op(:list_prompts, **per_call(timeout, fresh, log_level)))
+      run_request(:list_prompts, per_call(timeout, fresh, log_level))
     end
 
     def get_prompt(name, arguments = {}, timeout: nil, fresh: false, log_level: nil)
-      run(op(:get_prompt, name: name.to_s, arguments: arguments, **per_call(timeout, fresh, log_level)))
+      run_request(:get_prompt, { name: name.to_s, arguments: arguments, **per_call(timeout, fresh, log_level) })
     end
 
     # Forgets every result kept under the server's ttlMs hints (modern era), so the next list or
@@ -240,6 +243,11 @@ module MCPStream
     # Runs an operation and decodes its JSON result.
     def run(operation, &on_progress)
       JSON.parse(call_native(operation, &on_progress))
+    end
+
+    # Runs an operation that sends requests, in a client span when OpenTelemetry is loaded.
+    def run_request(name, fields, &on_progress)
+      Tracing.call(self, @url, name, fields) { |meta| run(op(name, **fields, meta: meta), &on_progress) }
     end
 
     # Progress blocks run on this thread while the call waits (a failing block is reported,
