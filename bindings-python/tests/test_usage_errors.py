@@ -109,3 +109,20 @@ def test_a_failing_tool_is_a_result_unless_raise_on_error(server):
             assert info.value.result["isError"] is True
 
     asyncio.run(main())
+
+
+def test_network_settings_are_checked_when_the_client_is_made(tmp_path):
+    url = "https://127.0.0.1:9/mcp"
+    with pytest.raises(ValueError, match="cannot read ca_file /nonexistent/ca.pem"):
+        Client(url, ca_file="/nonexistent/ca.pem")
+    not_pem = tmp_path / "ca.pem"
+    not_pem.write_text("not a certificate")
+    with pytest.raises(ValueError, match="no certificate in it"):
+        Client(url, ca_file=not_pem)
+    with pytest.raises(ValueError, match="client_key needs client_cert"):
+        Client(url, client_key="/k.pem")
+    with pytest.raises(ValueError, match="http_version must be auto, http1 or http2"):
+        Client(url, http_version="3")
+    with pytest.raises(ValueError, match="invalid proxy URL"):
+        Client(url, proxy="::not a url::")
+    Client(url, proxy=None, http_version="http1", idle_timeout=5, tcp_keepalive=0)

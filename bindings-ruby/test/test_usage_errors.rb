@@ -35,6 +35,20 @@ class TestUsageErrors < Minitest::Test
     end
   end
 
+  def test_network_settings_are_checked_when_the_client_is_made
+    url = "https://127.0.0.1:9/mcp"
+    {
+      { ca_file: "/nonexistent/ca.pem" } => /cannot read ca_file/,
+      { client_key: "/k.pem" } => /client_key needs client_cert/,
+      { http_version: :http3 } => /http_version must be auto, http1 or http2/,
+      { proxy: "::not a url::" } => /invalid proxy URL/
+    }.each do |options, message|
+      error = assert_raises(ArgumentError) { MCPStream::Client.new(url, **options) }
+      assert_match message, error.message
+    end
+    MCPStream::Client.new(url, proxy: nil, http_version: :http1, idle_timeout: 5, tcp_keepalive: 0)
+  end
+
   def test_tool_arguments_must_be_a_hash
     srv = server
     MCPStream::Client.open(srv.url, timeout: 5) do |client|

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 from types import TracebackType
 from typing import Any, Dict, Iterable, Mapping, Optional, Type, Union, cast
 
@@ -112,6 +113,15 @@ class _Base:
         probe_timeout: Optional[float] = None,
         max_input_rounds: Optional[int] = None,
         auth: Optional[Union[_auth.OAuth, _auth.ClientCredentials]] = None,
+        http_version: Optional[str] = None,
+        ca_file: Optional[Union[str, "os.PathLike[str]"]] = None,
+        ca_pem: Optional[str] = None,
+        client_cert: Optional[Union[str, "os.PathLike[str]"]] = None,
+        client_key: Optional[Union[str, "os.PathLike[str]"]] = None,
+        danger_skip_tls_verify: bool = False,
+        proxy: Optional[str] = "env",
+        idle_timeout: Optional[float] = None,
+        tcp_keepalive: Optional[float] = None,
     ) -> None:
         self._loop: Optional[asyncio.AbstractEventLoop] = None
         auth_settings, on_authorize, token_store = (None, None, None) if auth is None else _auth.native_settings(auth)
@@ -131,11 +141,22 @@ class _Base:
             "probe_timeout": probe_timeout,
             "max_input_rounds": max_input_rounds,
             "auth": auth_settings,
+            "http_version": http_version,
+            "ca_file": None if ca_file is None else os.fspath(ca_file),
+            "ca_pem": ca_pem,
+            "client_cert": None if client_cert is None else os.fspath(client_cert),
+            "client_key": None if client_key is None else os.fspath(client_key),
+            "danger_skip_tls_verify": danger_skip_tls_verify or None,
+            "idle_timeout": idle_timeout,
+            "tcp_keepalive": tcp_keepalive,
         }
+        options: Dict[str, Any] = {name: value for name, value in settings.items() if value is not None}
+        if proxy != "env":
+            options["proxy"] = proxy  # None turns proxies off, the environment's too
         get_loop = self._event_loop
         self._native = NativeClient(
             url,
-            json.dumps({name: value for name, value in settings.items() if value is not None}),
+            json.dumps(options),
             on_sampling=None if on_sampling is None else _hooks.request(on_sampling, get_loop),
             on_elicitation=None if on_elicitation is None else _hooks.request(on_elicitation, get_loop),
             on_roots=None if on_roots is None else _hooks.request(on_roots, get_loop),

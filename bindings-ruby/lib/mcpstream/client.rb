@@ -53,7 +53,8 @@ module MCPStream
                    max_response_bytes: nil, client_info: nil, on_session_expired: nil, standalone_stream: nil,
                    standalone_open_timeout: nil, era: nil, prior: nil, probe_timeout: nil, max_input_rounds: nil,
                    auth: nil, on_sampling: nil, on_elicitation: nil, on_roots: nil, on_notification: nil,
-                   on_session_change: nil)
+                   on_session_change: nil, http_version: nil, ca_file: nil, ca_pem: nil, client_cert: nil,
+                   client_key: nil, danger_skip_tls_verify: false, proxy: :env, idle_timeout: nil, tcp_keepalive: nil)
       @url = url.to_s
       auth_settings, @on_authorize, @token_store = auth && AuthSettings.native(auth)
       settings = {
@@ -62,9 +63,14 @@ module MCPStream
         max_request_time: max_request_time, max_response_bytes: max_response_bytes, client_info: client_info,
         on_session_expired: on_session_expired&.to_s, standalone_stream: standalone_stream,
         standalone_open_timeout: standalone_open_timeout, era: era&.to_s, prior: prior,
-        probe_timeout: probe_timeout, max_input_rounds: max_input_rounds, auth: auth_settings
-      }
-      @options = JSON.generate(settings.compact)
+        probe_timeout: probe_timeout, max_input_rounds: max_input_rounds, auth: auth_settings,
+        http_version: http_version&.to_s, ca_file: ca_file&.to_s, ca_pem: ca_pem, client_cert: client_cert&.to_s,
+        client_key: client_key&.to_s, danger_skip_tls_verify: danger_skip_tls_verify || nil,
+        idle_timeout: idle_timeout, tcp_keepalive: tcp_keepalive
+      }.compact
+      # nil turns proxies off, the environment's too.
+      settings[:proxy] = proxy&.to_s unless proxy == :env
+      @options = JSON.generate(settings)
       @handlers = {}
       @lock = Mutex.new
       @native = nil
