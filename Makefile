@@ -88,7 +88,7 @@ $(VENV)/.mcpstream-installed: $(PYTHON_SOURCES) $(VENV)/.tools-installed
 	touch $@
 
 testserver:
-	$(CARGO) build -q -p mcpstream-testkit --bin mcpstream-testserver
+	$(CARGO) build -q -p mcpstream-testkit --bin mcpstream-testserver --bin mcpstream-test-proxy
 
 lint: setup check-lint
 

@@ -15,6 +15,6 @@ pid=$!
 trap 'kill $pid 2>/dev/null; rm -f "$out"' EXIT
 for _ in $(seq 100); do [ -s "$out" ] && break; sleep 0.05; done
 MCP_URL=$(head -n1 "$out")
-[[ $MCP_URL == http://127.0.0.1:* ]] || { echo "reference server did not start" >&2; exit 1; }
+[[ $MCP_URL == http*://127.0.0.1:* ]] || { echo "reference server did not start" >&2; exit 1; }
 export MCP_URL
 "$@"

@@ -1,6 +1,7 @@
 //! How a reference server instance behaves. The binary maps its flags onto these fields.
 
 use crate::auth::{settings::apply_flag, AuthSettings};
+use crate::tls::TlsMode;
 
 /// Protocol versions of the session era the reference server speaks, newest first.
 pub const SUPPORTED_VERSIONS: &[&str] = &["2025-11-25", "2025-06-18", "2025-03-26"];
@@ -53,6 +54,9 @@ pub struct Config {
     /// An OAuth 2.1 authorization server on this origin, and `/mcp` as its protected
     /// resource (`--auth` and the `--auth-*` switches); `None` serves `/mcp` openly.
     pub auth: Option<AuthSettings>,
+    /// HTTPS with the committed test certificate (`--tls`), and mTLS with a client certificate
+    /// from the test CA required (`--tls-client-ca`). HTTP/2 is served either way.
+    pub tls: TlsMode,
 }
 
 impl Default for Config {
@@ -71,6 +75,7 @@ impl Default for Config {
             cache_ttl_ms: Some(0),
             cache_scope: "private".to_owned(),
             auth: None,
+            tls: TlsMode::Off,
         }
     }
 }
@@ -88,6 +93,9 @@ impl Config {
                 "--json" => config.json_response = true,
                 "--no-delete" => config.allow_delete = false,
                 "--no-record" => config.record_requests = false,
+                "--tls" if config.tls == TlsMode::Off => config.tls = TlsMode::On,
+                "--tls" => {}
+                "--tls-client-ca" => config.tls = TlsMode::Mutual,
                 "--port" => {
                     port = value("--port")?
                         .parse()
@@ -150,6 +158,14 @@ impl Config {
         Ok((config, port))
     }
 
+    /// `https` when the server speaks TLS, `http` otherwise.
+    pub fn scheme(&self) -> &'static str {
+        match self.tls {
+            TlsMode::Off => "http",
+            TlsMode::On | TlsMode::Mutual => "https",
+        }
+    }
+
     pub fn accepts_version(&self, version: &str) -> bool {
         SUPPORTED_VERSIONS.contains(&version)
             || self.forced_protocol_version.as_deref() == Some(version)
@@ -199,6 +215,19 @@ mod tests {
         let (c, _) = Config::from_args(args("--legacy-only --omit-cache-hints")).unwrap();
         assert_eq!(c.era, ServerEra::LegacyOnly);
         assert_eq!(c.cache_ttl_ms, None);
+    }
+
+    #[test]
+    fn parses_the_tls_flags() {
+        let tls = |s: &str| Config::from_args(args(s)).unwrap().0.tls;
+        assert_eq!(tls(""), TlsMode::Off);
+        assert_eq!(tls("--tls"), TlsMode::On);
+        assert_eq!(tls("--tls-client-ca"), TlsMode::Mutual);
+        assert_eq!(tls("--tls-client-ca --tls"), TlsMode::Mutual);
+        assert_eq!(
+            Config::from_args(args("--tls")).unwrap().0.scheme(),
+            "https"
+        );
     }
 
     #[test]

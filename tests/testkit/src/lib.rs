@@ -4,17 +4,23 @@
 //! [`TestServer::start`]; other languages run the `mcpstream-testserver` binary.
 
 mod auth;
+mod background;
 mod base64;
+pub mod certs;
 mod config;
 mod hostile;
 mod http;
+mod http_version;
 mod interactive;
+mod listen;
 mod log_levels;
 mod mcp_headers;
 mod modern;
+pub mod proxy;
 mod server;
 mod state;
 mod streams;
+mod tls;
 mod tools;
 
 pub use auth::{
@@ -23,15 +29,17 @@ pub use auth::{
 };
 pub use config::{Config, ServerEra, MODERN_VERSION, SUPPORTED_VERSIONS};
 pub use hostile::{Fault, FaultKind};
+pub use proxy::{ProxiedRequest, ProxyConfig, TestProxy};
 pub use server::router;
 pub use state::{RecordedRequest, ScriptedResponse, State};
+pub use tls::TlsMode;
 
-use axum::serve::ListenerExt;
+use background::Background;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use tokio::sync::oneshot;
 
-/// Binds 127.0.0.1:`port` (0 picks a free one) and serves until `shutdown` resolves.
+/// Binds 127.0.0.1:`port` (0 picks a free one) and serves until `shutdown` resolves: HTTP/1.1
+/// and HTTP/2 on one socket, over TLS when `config.tls` says so.
 pub async fn serve(
     config: Config,
     port: u16,
@@ -40,20 +48,11 @@ pub async fn serve(
 ) -> std::io::Result<()> {
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
     let addr = listener.local_addr()?;
+    let tls = tls::acceptor(config.tls);
     let state = Arc::new(State::new(config));
     on_bound(addr, state.clone());
-    // Without TCP_NODELAY, small SSE writes wait on delayed ACKs (~40 ms per call).
-    let counter = state.clone();
-    let listener = listener.tap_io(move |tcp| {
-        counter.count_connection();
-        let _ = tcp.set_nodelay(true);
-    });
-    axum::serve(
-        listener,
-        router(state).into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown)
-    .await
+    listen::serve_connections(listener, router(state.clone()), state, tls, shutdown).await;
+    Ok(())
 }
 
 /// A reference server on its own thread and runtime, so sync and async tests can share it
@@ -61,62 +60,31 @@ pub async fn serve(
 pub struct TestServer {
     addr: SocketAddr,
     state: Arc<State>,
-    stop: Option<oneshot::Sender<()>>,
-    thread: Option<std::thread::JoinHandle<()>>,
+    background: Background,
 }
 
 impl TestServer {
     pub fn start(config: Config) -> Self {
-        let (stop_tx, stop_rx) = oneshot::channel::<()>();
-        let (ready_tx, ready_rx) = std::sync::mpsc::channel();
-        let thread = std::thread::Builder::new()
-            .name("mcpstream-testserver".into())
-            .spawn(move || {
-                let rt = tokio::runtime::Builder::new_multi_thread()
-                    .worker_threads(2)
-                    .enable_all()
-                    .build()
-                    .expect("test server runtime");
-                rt.block_on(async move {
-                    let ready = ready_tx.clone();
-                    let serving = serve(config, 0, std::future::pending(), move |addr, state| {
-                        let _ = ready.send(Ok((addr, state)));
-                    });
-                    // Stopping is abrupt on purpose: a test that stalled a handler must not
-                    // wait for it, and "server gone" tests need the port closed at once.
-                    tokio::select! {
-                        result = serving => {
-                            if let Err(e) = result {
-                                let _ = ready_tx.send(Err(e));
-                            }
-                        }
-                        _ = stop_rx => {}
-                    }
-                });
-                // Streams that never end (GET) must not keep the thread alive past drop.
-                rt.shutdown_background();
+        let (background, (addr, state)) = Background::start("mcpstream-testserver", |ready| {
+            serve(config, 0, std::future::pending(), move |addr, state| {
+                let _ = ready.send(Ok((addr, state)));
             })
-            .expect("spawn test server thread");
-        let (addr, state) = ready_rx
-            .recv()
-            .expect("test server thread died")
-            .expect("test server could not bind 127.0.0.1");
+        });
         Self {
             addr,
             state,
-            stop: Some(stop_tx),
-            thread: Some(thread),
+            background,
         }
     }
 
-    /// The MCP endpoint, `http://127.0.0.1:PORT/mcp`.
+    /// The MCP endpoint, `http://127.0.0.1:PORT/mcp` (`https://` with `Config.tls`).
     pub fn url(&self) -> String {
-        format!("http://{}/mcp", self.addr)
+        format!("{}/mcp", self.base_url())
     }
 
-    /// `http://127.0.0.1:PORT`, for other routes (`/moved`, admin).
+    /// `http://127.0.0.1:PORT` (or `https://`), for other routes (`/moved`, admin).
     pub fn base_url(&self) -> String {
-        format!("http://{}", self.addr)
+        format!("{}://{}", self.state.config.scheme(), self.addr)
     }
 
     pub fn addr(&self) -> SocketAddr {
@@ -185,23 +153,24 @@ impl TestServer {
         self.state.hostile.elsewhere()
     }
 
+    /// TCP connections accepted so far (`/_admin/connections`: `accepted`).
+    pub fn connections(&self) -> u64 {
+        self.state.connections()
+    }
+
+    /// TLS handshakes completed so far (`tls_handshakes`).
+    pub fn tls_handshakes(&self) -> u64 {
+        self.state.tls_handshakes()
+    }
+
+    /// TLS handshakes that failed so far (`tls_failures`): refused client certificates, or
+    /// clients that did not trust the server's.
+    pub fn tls_failures(&self) -> u64 {
+        self.state.tls_failures()
+    }
+
     /// Stops the server now and waits until its port is closed.
     pub fn stop(mut self) {
-        self.shutdown();
-    }
-
-    fn shutdown(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
-    }
-}
-
-impl Drop for TestServer {
-    fn drop(&mut self) {
-        self.shutdown();
+        self.background.stop();
     }
 }

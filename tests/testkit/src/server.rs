@@ -45,7 +45,7 @@ pub fn router(state: Arc<State>) -> Router {
         .route("/_admin/notify", post(notify))
         .route("/_admin/listeners", get(listeners));
     let routes = crate::hostile::routes(routes);
-    crate::auth::mount(routes, &state).with_state(state)
+    crate::http_version::track(crate::auth::mount(routes, &state).with_state(state))
 }
 
 async fn mcp(
@@ -173,6 +173,7 @@ pub(crate) fn record(
         body,
         status: status.as_u16(),
         peer: peer.to_string(),
+        http_version: crate::http_version::current(),
     }
 }
 
@@ -525,7 +526,11 @@ async fn listeners(Shared(state): Shared<Arc<State>>) -> Json<Value> {
 }
 
 async fn connections(Shared(state): Shared<Arc<State>>) -> Json<Value> {
-    Json(json!({"accepted": state.connections()}))
+    Json(json!({
+        "accepted": state.connections(),
+        "tls_handshakes": state.tls_handshakes(),
+        "tls_failures": state.tls_failures(),
+    }))
 }
 
 async fn sessions(Shared(state): Shared<Arc<State>>) -> Json<Value> {

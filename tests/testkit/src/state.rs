@@ -27,8 +27,12 @@ pub struct RecordedRequest {
     pub body: Value,
     /// The status the server answered with.
     pub status: u16,
-    /// The client's address: one value per TCP connection, so tests can count connections.
+    /// The client's address: one value per TCP connection, so tests can count connections
+    /// (every HTTP/2 stream of one connection shares it).
     pub peer: String,
+    /// `"HTTP/1.1"` or `"HTTP/2.0"`; `"unknown"` only on the hostile lane's other origin.
+    #[serde(default)]
+    pub http_version: String,
 }
 
 impl RecordedRequest {
@@ -89,6 +93,8 @@ pub struct State {
     scripts: Mutex<VecDeque<ScriptedResponse>>,
     next_event_id: AtomicU64,
     connections: AtomicU64,
+    tls_handshakes: AtomicU64,
+    tls_failures: AtomicU64,
     /// Misbehaviours armed through `/_admin/hostile` (see `hostile/`).
     pub(crate) hostile: crate::hostile::Hostile,
 }
@@ -111,6 +117,8 @@ impl State {
             scripts: Mutex::default(),
             next_event_id: AtomicU64::new(1),
             connections: AtomicU64::new(0),
+            tls_handshakes: AtomicU64::new(0),
+            tls_failures: AtomicU64::new(0),
             hostile: Default::default(),
         }
     }
@@ -239,6 +247,25 @@ impl State {
 
     pub fn connections(&self) -> u64 {
         self.connections.load(Ordering::Relaxed)
+    }
+
+    pub(crate) fn count_tls_handshake(&self) {
+        self.tls_handshakes.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub(crate) fn count_tls_failure(&self) {
+        self.tls_failures.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// TLS handshakes completed: with HTTP/2 one per client, however many calls it makes.
+    pub fn tls_handshakes(&self) -> u64 {
+        self.tls_handshakes.load(Ordering::Relaxed)
+    }
+
+    /// TLS handshakes that failed: an untrusted server certificate on the client's side, or
+    /// (mTLS) a missing or foreign client certificate.
+    pub fn tls_failures(&self) -> u64 {
+        self.tls_failures.load(Ordering::Relaxed)
     }
 
     pub fn requests(&self) -> Vec<RecordedRequest> {

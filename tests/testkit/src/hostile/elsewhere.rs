@@ -56,6 +56,7 @@ impl Elsewhere {
                         }
                     },
                 );
+                let app = crate::http_version::track(app);
                 tokio::spawn(async move {
                     let _ = axum::serve(
                         listener,
