@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import ssl
 import subprocess
 import urllib.request
 from pathlib import Path
@@ -18,6 +19,8 @@ import mcpstream
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
+# The reference server's `--tls` certificate is signed by this test CA.
+TEST_CA = ssl.create_default_context(cafile=str(REPO / "tests" / "testkit" / "certs" / "ca.pem"))
 ALL_TOOLS = ["echo", "add", "slow", "fail", "big", "progress", "ask"]
 MODERN_VERSION = "2026-07-28"
 # The reference server answers both eras unless told otherwise.
@@ -44,7 +47,7 @@ class RefServer:
         self.process = subprocess.Popen([server_binary(), "--port", "0", *flags], stdout=subprocess.PIPE, text=True)
         assert self.process.stdout is not None
         self.url = self.process.stdout.readline().strip()
-        if not self.url.startswith("http://127.0.0.1:"):
+        if not self.url.startswith(("http://127.0.0.1:", "https://127.0.0.1:")):
             self.stop()
             raise RuntimeError(f"reference server did not start: {self.url!r}")
         self.base = self.url[: -len("/mcp")]
@@ -56,7 +59,7 @@ class RefServer:
         req = urllib.request.Request(
             self.base + path, data=data, method=method, headers={"content-type": "application/json"}
         )
-        with urllib.request.urlopen(req, timeout=5) as resp:
+        with urllib.request.urlopen(req, timeout=5, context=TEST_CA if self.url.startswith("https") else None) as resp:
             text = resp.read()
         return json.loads(text) if text else None
 

@@ -15,6 +15,9 @@ expected = ENV["MCPSTREAM_RUBY_EXT_DIR"] || ENV["GEM_HOME"]
 abort "mcpstream_native not loaded from #{expected.inspect}: #{native}" unless expected && native&.start_with?(expected)
 
 MODERN_VERSION = "2026-07-28"
+# The reference server's --tls certificate is signed by this test CA.
+CERTS = File.join(REPO, "tests/testkit/certs")
+TEST_CA = File.join(CERTS, "ca.pem")
 
 # A running mcpstream-testserver and its admin routes.
 class RefServer
@@ -27,7 +30,7 @@ class RefServer
     binary = ENV.fetch("MCPSTREAM_TESTSERVER", File.join(REPO, "target/debug/mcpstream-testserver"))
     @io = IO.popen([binary, "--port", "0", *flags])
     @url = @io.gets.to_s.strip
-    raise "reference server did not start: #{@url.inspect}" unless @url.start_with?("http://127.0.0.1:")
+    raise "reference server did not start: #{@url.inspect}" unless @url.match?(%r{\Ahttps?://127\.0\.0\.1:})
 
     # Ports are reused: an earlier server's era, remembered for this URL, must not decide.
     MCPStream.forget_verdict(@url)
@@ -40,7 +43,8 @@ class RefServer
     uri = URI(@url.sub(%r{/mcp\z}, path))
     request = verb == :get ? Net::HTTP::Get.new(uri) : Net::HTTP::Post.new(uri, "content-type" => "application/json")
     request.body = JSON.generate(body) if body
-    response = Net::HTTP.start(uri.host, uri.port, read_timeout: 5) { |http| http.request(request) }
+    tls = uri.scheme == "https" ? { use_ssl: true, ca_file: TEST_CA } : {}
+    response = Net::HTTP.start(uri.host, uri.port, read_timeout: 5, **tls) { |http| http.request(request) }
     response.body.to_s.empty? ? nil : JSON.parse(response.body)
   end
 

@@ -29,7 +29,7 @@ pub use auth::{
 };
 pub use config::{Config, ServerEra, MODERN_VERSION, SUPPORTED_VERSIONS};
 pub use hostile::{Fault, FaultKind};
-pub use proxy::{ProxiedRequest, ProxyConfig, TestProxy};
+pub use proxy::{ProxiedRequest, ProxyConfig, ProxyCredentials, TestProxy};
 pub use server::router;
 pub use state::{RecordedRequest, ScriptedResponse, State};
 pub use tls::TlsMode;
