@@ -81,7 +81,7 @@ fn the_defaults_make_a_client() {
 mod common;
 
 use common::{quick_options, server_with, text_of};
-use mcpstream::{ClientOptions as Options, HttpVersion};
+use mcpstream::{ClientOptions as Options, EraChoice, HttpVersion};
 use mcpstream_testkit::certs::{CA_PEM, CLIENT_CERT_PEM, CLIENT_KEY_PEM};
 use mcpstream_testkit::{ProxyConfig, TestProxy, TestServer, TlsMode};
 use serde_json::json;
@@ -252,4 +252,28 @@ async fn an_explicit_proxy_tunnels_https_and_forwards_http() {
     let refused = through(&https, proxy.url(), trusting_the_test_ca());
     assert!(refused.connect().await.is_err(), "no credentials: 407");
     assert!(proxy.proxied().iter().any(|p| p.status == 407));
+}
+
+/// Over TLS the connection speaks HTTP/2, so nothing waits for a connection to come back to
+/// the pool: the probe, `initialize`, `notifications/initialized` and every call share one.
+/// (Plain HTTP/1.1 on loopback may open a second when the next request is sent before the
+/// previous answer's connection is back in the pool: a race a real network's latency hides.)
+#[tokio::test]
+async fn a_sequential_session_over_tls_uses_one_connection() {
+    for (mode, era) in [
+        (TlsMode::On, EraChoice::Legacy),
+        (TlsMode::On, EraChoice::Auto),
+    ] {
+        let server = tls_server(mode);
+        let network = tls(trusting_the_test_ca());
+        let client =
+            Client::with_options(&server.url(), with_network(network).era(era.clone())).unwrap();
+        client.connect().await.unwrap();
+        for i in 0..20 {
+            echo(&client, &format!("call {i}")).await.unwrap();
+        }
+        client.close().await;
+        let (_, peers) = versions_and_peers(&server);
+        assert_eq!(peers.len(), 1, "{mode:?} {era:?}: {peers:?}");
+    }
 }
