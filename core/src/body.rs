@@ -19,7 +19,9 @@ pub(crate) async fn read_capped(resp: &mut Response, limit: usize) -> Result<Vec
     if resp.content_length().is_some_and(|n| n > limit as u64) {
         return Err(CappedError::TooLarge);
     }
-    let mut body = Vec::new();
+    // The announced length (checked against the limit above) saves regrowing a large body.
+    let announced = resp.content_length().unwrap_or(0) as usize;
+    let mut body = Vec::with_capacity(announced);
     while let Some(chunk) = resp.chunk().await.map_err(CappedError::Read)? {
         if body.len() + chunk.len() > limit {
             return Err(CappedError::TooLarge);

@@ -66,7 +66,7 @@ impl SseParser {
                 chunk = &chunk[1..];
             }
         }
-        while let Some(pos) = chunk.iter().position(|&b| b == b'\n' || b == b'\r') {
+        while let Some(pos) = memchr::memchr2(b'\n', b'\r', chunk) {
             self.line.extend_from_slice(&chunk[..pos]);
             self.check_size()?;
             let line = std::mem::take(&mut self.line);
@@ -138,7 +138,12 @@ impl SseParser {
         };
         match name {
             b"data" => {
-                self.pending.data.push_str(&String::from_utf8_lossy(value));
+                // Valid UTF-8 (the norm) is checked at SIMD speed; only a broken line is
+                // walked again to replace what is invalid.
+                match std::str::from_utf8(value) {
+                    Ok(text) => self.pending.data.push_str(text),
+                    Err(_) => self.pending.data.push_str(&String::from_utf8_lossy(value)),
+                }
                 self.pending.data.push('\n');
                 self.data_bytes += value.len() + 1;
                 self.has_fields = true;
