@@ -254,9 +254,9 @@ def test_cli_login_then_auth(auth_server: RefServer, tmp_path: Any) -> None:
     login = cli("login", auth_server.url)
     assert login.returncode == 0, login.stderr
     assert "authorize in your browser: http" in login.stderr
-    tools = cli("tools", auth_server.url, "--auth")
+    tools = cli("tools", auth_server.url, "--auth", "--json")
     assert tools.returncode == 0, tools.stderr
     assert '"name": "echo"' in tools.stdout
     assert len(stats(auth_server)["authorizations"]) == 1
     without = cli("tools", auth_server.url)
-    assert without.returncode == 1 and "HTTPError" in without.stderr and "401" in without.stderr
+    assert without.returncode == 5 and "HTTPError" in without.stderr and "401" in without.stderr
