@@ -7,21 +7,7 @@ print JSON always); nothing else goes to stdout, so the output can be piped. The
 protocol version the connection used go to stderr as one line, and so does a failure, with
 the era when it was known. ``-v`` adds the client's log (INFO), ``-vv`` every request (DEBUG).
 
-Exit codes:
-
-    0    success
-    1    the tool reported failure (isError: true); its result is printed as usual
-    2    usage: a bad option, header, --arg, JSON or era (nothing was sent)
-    3    TransportError: no HTTP answer (refused, DNS, TLS, reset)
-    4    TimeoutError: no complete answer in time (--timeout)
-    5    HTTPError: the server answered with a non-2xx status
-    6    SessionExpiredError: the server forgot the session
-    7    RPCError: the server answered with a JSON-RPC error
-    8    ProtocolError: the answer broke the protocol (or no common version)
-    9    AuthorizationError: OAuth failed, was refused or needs a login
-    10   NotConnectedError: no connection to send on
-    130  interrupted (Ctrl-C)
-    141  stdout was closed early (piped into head, say)
+Exit codes (the table below, also in ``--help``):
 """
 
 from __future__ import annotations
@@ -62,6 +48,7 @@ EXIT_CODES = """\
     130  interrupted (Ctrl-C)
     141  stdout was closed early (piped into head, say)
 """
+__doc__ = f"{__doc__}\n{EXIT_CODES}"
 
 USAGE_ERROR = 2
 _EXIT_CODE_OF_ERROR: Dict[type, int] = {
