@@ -6,13 +6,13 @@
 
 use log::{Level, LevelFilter, Log, Metadata, Record};
 use mcpstream::fork::PerProcess;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::mpsc::{sync_channel, Receiver, SyncSender, TrySendError};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
-/// Records waiting for the binding's thread; past this, new ones are dropped (and counted)
-/// rather than let a stalled log handler grow memory without bound.
+/// Records waiting for the binding's thread; past this, new ones are dropped rather than let
+/// a stalled log handler grow memory without bound.
 const CAPACITY: usize = 10_000;
 
 /// One record, for the language's logger.
@@ -32,7 +32,6 @@ type Channel = (SyncSender<LogRecord>, Records);
 pub type StartDelivery = fn(Records);
 
 static CHANNEL: OnceLock<PerProcess<Channel>> = OnceLock::new();
-static DROPPED: AtomicU64 = AtomicU64::new(0);
 /// The bridge is the process's `log` logger (not an application's own).
 static OURS: AtomicBool = AtomicBool::new(false);
 
@@ -55,9 +54,9 @@ impl Log for Bridge {
             logger: record.target().replace("::", "."),
             message: record.args().to_string(),
         };
-        if let Err(TrySendError::Full(_)) = channel.get().0.try_send(record) {
-            DROPPED.fetch_add(1, Ordering::Relaxed);
-        }
+        // A full channel means the binding's thread fell behind: the record is dropped, as a
+        // log handler that stalls must not stall the client or grow its memory.
+        let _ = channel.get().0.try_send(record);
     }
 
     fn flush(&self) {}
@@ -108,11 +107,6 @@ pub fn drain_into(records: &Records, first: LogRecord, out: &mut Vec<LogRecord>)
     while let Ok(record) = receiver.try_recv() {
         out.push(record);
     }
-}
-
-/// How many records were dropped because the binding's thread fell behind.
-pub fn dropped() -> u64 {
-    DROPPED.load(Ordering::Relaxed)
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {

@@ -6,7 +6,7 @@ use mcpstream::{Client, Error, RequestOptions};
 use serde::Deserialize;
 use serde_json::{Map, Value};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 #[derive(Debug, Deserialize)]
 #[serde(tag = "op", rename_all = "snake_case", deny_unknown_fields)]
@@ -120,6 +120,21 @@ pub enum Operation {
 /// A call waits at most this long for the session-change callbacks it caused to have run.
 pub const SETTLE_LIMIT: Duration = Duration::from_secs(5);
 
+/// See [`Operation::settle`].
+pub struct Settle {
+    until: Option<Instant>,
+}
+
+impl Settle {
+    /// How long the binding may still wait for the callbacks.
+    pub fn limit(&self) -> Duration {
+        match self.until {
+            Some(until) => until.saturating_duration_since(Instant::now()),
+            None => SETTLE_LIMIT,
+        }
+    }
+}
+
 impl Operation {
     /// Reads an operation; a missing or mistyped field is the caller's mistake, named.
     pub fn from_json(text: &str) -> Result<Self, Error> {
@@ -132,13 +147,13 @@ impl Operation {
         serde_json::from_value(value).map_err(|e| invalid(describe_serde_error(&e)))
     }
 
-    /// How long a binding waits, after the operation, for the session-change callbacks it set
-    /// off: a backlog of slow callbacks must not hold `close()` past its `close_timeout`, nor
-    /// any call for long.
-    pub fn settle_limit(&self, client: &Client) -> Duration {
-        match self {
-            Self::Close {} => client.options().close_timeout,
-            _ => SETTLE_LIMIT,
+    /// Taken as the operation starts: how long the binding may then wait for the
+    /// session-change callbacks it set off. A backlog of slow callbacks must not hold
+    /// `close()` past its `close_timeout` (counted from the start), nor any call for long.
+    pub fn settle(&self, client: &Client) -> Settle {
+        Settle {
+            until: matches!(self, Self::Close {})
+                .then(|| Instant::now() + client.options().close_timeout),
         }
     }
 

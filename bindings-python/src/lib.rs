@@ -190,11 +190,11 @@ impl NativeClient {
             logging::sync_level(py)?;
         }
         let (client, callbacks) = (self.inner.clone(), self.callbacks.clone());
-        let settle_limit = op.settle_limit(&client);
+        let settle = op.settle(&client);
         Ok(async move {
             let (outcome, session_moved) = op.run_and_settle(client, progress).await;
             if session_moved {
-                let _ = tokio::time::timeout(settle_limit, callbacks.fence()).await;
+                let _ = tokio::time::timeout(settle.limit(), callbacks.fence()).await;
             }
             outcome.map(|value| value.to_string())
         })

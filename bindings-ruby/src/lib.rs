@@ -118,14 +118,14 @@ impl NativeClient {
         let client = rb_self.inner.clone();
         let jobs = rb_self.jobs.clone();
         let with_progress = on_progress.is_some();
-        let settle_limit = op.settle_limit(&client);
+        let settle = op.settle(&client);
         wait::block_on(
             ruby,
             move |progress| async move {
                 let progress = with_progress.then_some(progress);
                 let (outcome, session_moved) = op.run_and_settle(client, progress).await;
                 if session_moved {
-                    jobs.fence(settle_limit).await;
+                    jobs.fence(settle.limit()).await;
                 }
                 outcome.map(|value| value.to_string())
             },

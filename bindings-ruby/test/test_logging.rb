@@ -72,6 +72,24 @@ class LoggingTest < Minitest::Test
     assert(debug.any? { |m| m.start_with?("tools/call (session #") }, debug.inspect)
   end
 
+  def test_a_forked_child_delivers_its_own_records
+    @logger.level = Logger::DEBUG
+    MCPStream.logger = @logger
+    srv = server
+    client = MCPStream::Client.new(srv.url)
+    client.connect
+    pid = fork do
+      client.call_tool("echo", { "text" => "in the child" })
+      records_until(/\Atools\/call \(session #/)
+      exit!(0)
+    rescue Minitest::Assertion
+      exit!(1)
+    end
+    _, status = Process.wait2(pid)
+    assert_equal 0, status.exitstatus, "the child's log records reached its logger"
+    client.close
+  end
+
   def test_without_a_logger_nothing_is_delivered
     srv = server
     MCPStream::Client.open(srv.url) { |client| client.call_tool("echo", { "text" => "hi" }) }

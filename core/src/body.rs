@@ -19,8 +19,9 @@ pub(crate) async fn read_capped(resp: &mut Response, limit: usize) -> Result<Vec
     if resp.content_length().is_some_and(|n| n > limit as u64) {
         return Err(CappedError::TooLarge);
     }
-    // The announced length (checked against the limit above) saves regrowing a large body.
-    let announced = resp.content_length().unwrap_or(0) as usize;
+    // The announced length saves regrowing a large body; a server that announces much and
+    // sends little gets no more than a mebibyte reserved up front.
+    let announced = resp.content_length().unwrap_or(0).min(1 << 20) as usize;
     let mut body = Vec::with_capacity(announced);
     while let Some(chunk) = resp.chunk().await.map_err(CappedError::Read)? {
         if body.len() + chunk.len() > limit {

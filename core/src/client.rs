@@ -75,7 +75,8 @@ pub(crate) struct Inner {
     pub server_requests: Mutex<HashMap<String, AbortHandle>>,
     pub standalone: Mutex<Option<AbortHandle>>,
     /// Serialises re-initialisation so concurrent expiries start one new session, not many.
-    reinit: tokio::sync::Mutex<()>,
+    /// Per process: a task of the parent that held it at fork time would hold it for ever.
+    reinit: crate::fork::PerProcess<Arc<tokio::sync::Mutex<()>>>,
     /// `capabilities` plus one entry per registered handler: sent in `initialize`, and in
     /// every modern request's `_meta`.
     pub capabilities: Value,
@@ -134,7 +135,7 @@ impl Client {
                 progress: Mutex::default(),
                 server_requests: Mutex::default(),
                 standalone: Mutex::default(),
-                reinit: tokio::sync::Mutex::new(()),
+                reinit: crate::fork::PerProcess::new(Default::default),
                 generation: crate::fork::generation().into(),
                 inherited: Mutex::default(),
             }),
@@ -615,7 +616,8 @@ impl Client {
 
     /// Starts a new session after `expired` ended, unless another task already did.
     pub(crate) async fn reinitialize(&self, expired: &Arc<Session>) -> Result<()> {
-        let one_at_a_time = self.inner.reinit.lock().await;
+        let reinit = self.inner.reinit.get();
+        let one_at_a_time = reinit.lock().await;
         if let Some(current) = self.session() {
             if !Arc::ptr_eq(&current, expired) {
                 return Ok(());
@@ -644,7 +646,8 @@ impl Client {
             return Ok(session);
         }
         if self.inner.options.on_session_expired != SessionExpiryPolicy::Raise {
-            drop(self.inner.reinit.lock().await);
+            let reinit = self.inner.reinit.get();
+            drop(reinit.lock().await);
             if let Some(session) = self.session() {
                 return Ok(session);
             }

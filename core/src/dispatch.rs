@@ -77,8 +77,13 @@ impl Client {
             let outcome = match (method.as_str(), handler) {
                 ("ping", _) => Ok(json!({})),
                 (_, Some(handler)) => {
-                    // A handler that panics still answers, or the server would wait for ever.
-                    let answered = AssertUnwindSafe(handler(params)).catch_unwind().await;
+                    // A handler that panics (making its future, or running it) still answers,
+                    // or the server would wait for ever.
+                    let answered =
+                        match std::panic::catch_unwind(AssertUnwindSafe(|| handler(params))) {
+                            Ok(future) => AssertUnwindSafe(future).catch_unwind().await,
+                            Err(panic) => Err(panic),
+                        };
                     let answered = answered.unwrap_or_else(|_| {
                         log::warn!("the {method} handler panicked");
                         Err(Error::Rpc {

@@ -93,17 +93,19 @@ impl crate::Client {
     pub(crate) fn adopt_if_forked(&self) {
         let inner = &self.inner;
         let now = generation();
-        let born = inner.generation.load(Ordering::Acquire);
-        if born == now
-            || inner
-                .generation
-                .compare_exchange(born, now, Ordering::AcqRel, Ordering::Acquire)
-                .is_err()
-        {
+        if inner.generation.load(Ordering::Acquire) == now {
+            return;
+        }
+        // The inherited session is recorded before the generation says the client is adopted:
+        // another thread of the child that sees the new generation must not close it first.
+        let mut inherited = crate::client::lock(&inner.inherited);
+        if inner.generation.load(Ordering::Acquire) == now {
             return;
         }
         inner.forget_the_parents_tasks();
-        *crate::client::lock(&inner.inherited) = inner.session.current();
+        *inherited = inner.session.current();
+        inner.generation.store(now, Ordering::Release);
+        drop(inherited);
         log::info!(
             "a client made before fork() is used in the child: new connections, the same session"
         );

@@ -36,7 +36,7 @@ impl std::str::FromStr for HttpVersion {
 }
 
 /// Which proxy requests go through.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Clone, PartialEq, Eq, Default)]
 pub enum ProxyChoice {
     /// `HTTPS_PROXY`, `HTTP_PROXY`, `ALL_PROXY` and `NO_PROXY` from the environment (any case).
     #[default]
@@ -46,6 +46,20 @@ pub enum ProxyChoice {
     /// This proxy (`http://user:password@host:port`), for `http://` and `https://` alike
     /// (CONNECT for `https://`); `NO_PROXY` still exempts hosts.
     Url(String),
+}
+
+impl std::fmt::Debug for ProxyChoice {
+    // The URL may carry the proxy's password.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Env => f.write_str("Env"),
+            Self::Disabled => f.write_str("Disabled"),
+            Self::Url(url) => match url::Url::parse(url) {
+                Ok(url) => write!(f, "Url({})", crate::error::shown_url(&url)),
+                Err(_) => f.write_str("Url(<unparsable>)"),
+            },
+        }
+    }
 }
 
 /// TLS beyond the defaults (the system's roots, which `SSL_CERT_FILE`/`SSL_CERT_DIR` replace

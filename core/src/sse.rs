@@ -138,8 +138,8 @@ impl SseParser {
         };
         match name {
             b"data" => {
-                // Valid UTF-8 (the norm) is checked at SIMD speed; only a broken line is
-                // walked again to replace what is invalid.
+                // Valid UTF-8 (the norm) is checked by the fast path for ASCII runs; only a
+                // broken line is walked again to replace what is invalid.
                 match std::str::from_utf8(value) {
                     Ok(text) => self.pending.data.push_str(text),
                     Err(_) => self.pending.data.push_str(&String::from_utf8_lossy(value)),

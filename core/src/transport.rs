@@ -3,7 +3,7 @@
 
 use crate::auth::{self, Authorizer, Credential};
 use crate::body::{self, drain, read_truncated};
-use crate::error::{Error, Result};
+use crate::error::{shown_url, Error, Result};
 use crate::fork::PerProcess;
 use crate::jsonrpc::{answers, Incoming, RequestId};
 use crate::options::{ClientOptions, RedirectPolicy};
@@ -353,9 +353,13 @@ impl Transport {
             };
         }
         if e.is_connect() {
-            return Error::transport(format!("cannot connect to {}: {}", self.url, describe(e)));
+            return Error::transport(format!(
+                "cannot connect to {}: {}",
+                shown_url(&self.url),
+                describe_reqwest(e)
+            ));
         }
-        Error::transport(describe(e))
+        Error::transport(describe_reqwest(e))
     }
 }
 
@@ -398,6 +402,16 @@ fn media_type(headers: &HeaderMap) -> Option<String> {
     let value = headers.get(CONTENT_TYPE)?.to_str().ok()?;
     let essence = value.split(';').next()?.trim().to_ascii_lowercase();
     (!essence.is_empty()).then_some(essence)
+}
+
+/// A reqwest error's chain with its URL shown as messages show URLs (no credentials, no query:
+/// an API key there must not reach an exception or a log).
+pub(crate) fn describe_reqwest(e: &reqwest::Error) -> String {
+    let text = describe(e);
+    match e.url() {
+        Some(url) => text.replace(url.as_str(), &shown_url(url)),
+        None => text,
+    }
 }
 
 /// The whole error chain: reqwest's own message alone ("error sending request") says too little.

@@ -277,3 +277,27 @@ async fn a_sequential_session_over_tls_uses_one_connection() {
         assert_eq!(peers.len(), 1, "{mode:?} {era:?}: {peers:?}");
     }
 }
+
+#[tokio::test]
+async fn an_error_never_shows_the_urls_credentials_or_query() {
+    let client = Client::with_options(
+        "http://user:pass-word@127.0.0.1:9/mcp?api_key=SECRET123",
+        quick_options(),
+    )
+    .unwrap();
+    let error = client.connect().await.unwrap_err();
+    let message = error.to_string();
+    assert!(message.contains("127.0.0.1:9/mcp"), "{message}");
+    assert!(
+        !message.contains("pass-word") && !message.contains("SECRET123"),
+        "{message}"
+    );
+    let options = format!(
+        "{:?}",
+        NetworkOptions {
+            proxy: ProxyChoice::Url("http://user:pass-word@127.0.0.1:3128".into()),
+            ..NetworkOptions::default()
+        }
+    );
+    assert!(!options.contains("pass-word"), "{options}");
+}

@@ -92,12 +92,20 @@ def start(client: Any, op: str, fields: Mapping[str, Any]) -> Optional[ClientSpa
     return ClientSpan(otel, span, method)
 
 
+def session_fingerprint(session_id: str) -> str:
+    """What spans say of the session: on many servers the id is a bearer credential, and spans
+    go to a tracing backend, so they carry the fingerprint the client's logs use instead."""
+    import hashlib
+
+    return hashlib.sha256(session_id.encode()).hexdigest()[:8]
+
+
 def _client_attributes(client: Any) -> Dict[str, Any]:
     """What the client knows of the server and the connection; read only for spans that record."""
     attributes = _server(client.url)
     session_id = client.session_id
     if session_id is not None:
-        attributes["mcp.session.id"] = session_id
+        attributes["mcp.session.id"] = session_fingerprint(session_id)
     version = client.protocol_version
     if version is not None:
         attributes["mcp.protocol.version"] = version

@@ -259,6 +259,7 @@ module MCPStream
     # Progress blocks run on this thread while the call waits (a failing block is reported,
     # and the call goes on).
     def call_native(operation, &on_progress)
+      Logging.ensure_thread if MCPStream.logger
       prepare_dispatcher
       progress = on_progress && ->(params) { report { on_progress.call(JSON.parse(params)) } }
       native.call(operation, progress)

@@ -27,6 +27,11 @@ module MCPStream
       start_thread if logger
     end
 
+    # Before a call: the thread is gone in a forked child (only the forking thread lives on).
+    def self.ensure_thread
+      start_thread unless @thread&.alive?
+    end
+
     def self.start_thread
       @lock.synchronize do
         next if @thread&.alive?

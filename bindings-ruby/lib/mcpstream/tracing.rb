@@ -91,11 +91,18 @@ module MCPStream
       end
     end
 
+    def session_fingerprint(session_id)
+      require "digest"
+      Digest::SHA256.hexdigest(session_id)[0, 8]
+    end
+
     def client_attributes(client, url)
       attributes = server_attributes(url)
       session_id = client.session_id
       version = client.protocol_version
-      attributes = attributes.merge("mcp.session.id" => session_id) if session_id
+      # The id is a bearer credential on many servers and spans go to a tracing backend: they
+      # carry the fingerprint the client's logs use instead.
+      attributes = attributes.merge("mcp.session.id" => session_fingerprint(session_id)) if session_id
       attributes = attributes.merge("mcp.protocol.version" => version) if version
       attributes
     end

@@ -132,7 +132,7 @@ impl AuthHttp {
             Ok(Err(e)) => Err(Error::transport(format!(
                 "cannot reach {}: {}",
                 shown_url(url),
-                crate::transport::describe(&e)
+                crate::transport::describe_reqwest(&e)
             ))),
             Ok(Ok(resp)) => Ok(resp),
         }
@@ -157,7 +157,7 @@ impl AuthHttp {
                 return Err(Error::transport(format!(
                     "reading the answer of {}: {}",
                     shown_url(url),
-                    crate::transport::describe(&e)
+                    crate::transport::describe_reqwest(&e)
                 )))
             }
             Ok(Ok(bytes)) => bytes,
