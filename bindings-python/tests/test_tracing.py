@@ -257,3 +257,16 @@ def test_without_opentelemetry_calls_go_on_untraced(server):
     assert out.splitlines() == ["plain"]
     [call] = server.posts("tools/call")
     assert "_meta" not in call["body"]["params"]
+
+
+def test_an_installed_but_unused_opentelemetry_is_never_imported(server):
+    out = run_python(
+        f"""
+        import sys
+        import mcpstream
+        with mcpstream.Client({server.url!r}) as client:
+            client.call_tool("echo", {{"text": "untraced"}})
+        print("imported:", any(name.startswith("opentelemetry") for name in sys.modules))
+        """
+    )
+    assert out.splitlines() == ["imported: False"], "its import would cost the first call 100+ ms"

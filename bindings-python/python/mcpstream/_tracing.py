@@ -1,17 +1,19 @@
 """OpenTelemetry client spans, and the trace context sent in ``params._meta``.
 
-When the OpenTelemetry API (``opentelemetry-api``, the ``mcpstream[otel]`` extra) can be
-imported, each request-type call runs in a CLIENT span described as the semantic conventions
-for MCP (development status) say, and that span's context is injected with the global
-propagator (W3C ``traceparent``/``tracestate`` by default) into the request's ``_meta``.
-Whether it can be imported is found out at the first call, not at ``import mcpstream``, which
-stays as quick as before; without it a call pays one check. With the API alone (no SDK) spans
+When the application uses the OpenTelemetry API (``opentelemetry-api``, the
+``mcpstream[otel]`` extra: it has imported ``opentelemetry.trace``), each request-type call
+runs in a CLIENT span described as the semantic conventions for MCP (development status) say,
+and that span's context is injected with the global propagator (W3C ``traceparent``/
+``tracestate`` by default) into the request's ``_meta``. mcpstream never imports it first:
+an application that has it installed but does not trace must not pay its import (over 100
+ms) at its first call; without it a call pays one dictionary lookup. With the API alone (no SDK) spans
 are the API's no-op ones: nothing is added to the request, unless the caller's context came
 from elsewhere (extracted from an incoming request), which is then passed on as it is.
 """
 
 from __future__ import annotations
 
+import sys
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Dict, Mapping, Optional, Tuple, Type
 
@@ -56,17 +58,18 @@ class _OpenTelemetry:
         self.error_code = trace.StatusCode.ERROR
 
 
-_checked = False
 _otel: Optional[_OpenTelemetry] = None
 
 
-def _load() -> Optional[_OpenTelemetry]:
-    global _checked, _otel
-    try:
-        _otel = _OpenTelemetry()
-    except ImportError:
-        _otel = None
-    _checked = True
+def _in_use() -> Optional[_OpenTelemetry]:
+    """The API's parts once the application has imported it; asked again at every call until
+    then, as the application may start tracing after its first call."""
+    global _otel
+    if _otel is None and "opentelemetry.trace" in sys.modules:
+        try:
+            _otel = _OpenTelemetry()
+        except ImportError:
+            return None
     return _otel
 
 
@@ -75,7 +78,7 @@ def start(client: Any, op: str, fields: Mapping[str, Any]) -> Optional[ClientSpa
     operation's ``fields``, started; ``None`` without OpenTelemetry, for an operation that
     sends no request of its own, or when there is neither a span to record nor a context to
     pass on."""
-    otel = _otel if _checked else _load()
+    otel = _in_use()
     if otel is None:
         return None
     method = _METHODS.get(op) or (fields.get("method") if op == "request" else None)
