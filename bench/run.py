@@ -1,8 +1,10 @@
 """`make bench`: the same workloads through every client against the same servers, in one run,
 with ratios. Writes bench/RESULTS.md and bench/results.json (or, with --quick, a short smoke
-run into target/bench/ that only proves every client still runs).
+run into target/bench/ that only proves every client still runs). As root it also runs the
+remote benchmark (bench/remote: TLS through nginx across a delayed link between network
+namespaces); otherwise it says why it skipped it.
 
-Usage: python bench/run.py --python PY --sdk-python PY --ruby RUBY [--quick]
+Usage: python bench/run.py --python PY --sdk-python PY --ruby RUBY [--quick] [--remote-only]
 """
 
 from __future__ import annotations
@@ -30,6 +32,8 @@ Config = Tuple[str, str, str]  # client, server, workload
 
 sys.path.insert(0, str(ROOT / "tests" / "interop"))
 from processes import Running, free_port  # noqa: E402 - shared with the interop runner
+from remote import harness as remote  # noqa: E402 - bench/remote, beside this file
+from remote.table import markdown as remote_markdown  # noqa: E402
 
 
 def clients(opts: argparse.Namespace) -> Dict[str, Tuple[List[str], List[str]]]:
@@ -138,6 +142,12 @@ def main() -> int:
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--seconds", type=float, default=3.0)
     parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--remote-seconds", type=float, default=5.0)
+    parser.add_argument(
+        "--remote-only",
+        action="store_true",
+        help="run only the remote benchmark, keeping the loopback figures already in results.json",
+    )
     opts = parser.parse_args()
     seconds, rounds = (0.2, 1) if opts.quick else (opts.seconds, opts.rounds)
     out_dir = ROOT / "target" / "bench" if opts.quick else BENCH
@@ -147,7 +157,27 @@ def main() -> int:
     link = BENCH / "clients" / "node_modules"
     if not link.exists():
         link.symlink_to(MODULES)
+    commands = clients(opts)
+    if opts.remote_only:
+        if not (out_dir / "results.json").exists():
+            sys.exit(f"bench: --remote-only keeps the loopback figures of {out_dir / 'results.json'}: run all first")
+        report: Dict[str, Any] = json.loads((out_dir / "results.json").read_text())
+    else:
+        report = loopback(opts, commands, seconds, rounds, logs)
+    report["remote"] = remote.run(
+        commands, shlex.split(opts.sdk_python), opts.quick, 0.2 if opts.quick else opts.remote_seconds
+    )
+    out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / "results.json").write_text(json.dumps(report, indent=2) + "\n")
+    (out_dir / "RESULTS.md").write_text(markdown(report))
+    print((out_dir / "RESULTS.md").read_text())
+    return 0
 
+
+def loopback(
+    opts: argparse.Namespace, commands: Dict[str, Tuple[List[str], List[str]]], seconds: float, rounds: int, logs: Path
+) -> Dict[str, Any]:
+    """Every client against the reference and rmcp servers on 127.0.0.1, then start-up times."""
     ref_port, rmcp_port = free_port(), free_port()
     servers = {
         "reference": Running(
@@ -157,7 +187,6 @@ def main() -> int:
     }
     urls = {"reference": f"http://127.0.0.1:{ref_port}/mcp", "rmcp": f"http://127.0.0.1:{rmcp_port}/mcp"}
     admin = {"reference": f"http://127.0.0.1:{ref_port}", "rmcp": None}
-    commands = clients(opts)
     runs: Dict[Config, List[Dict[str, Any]]] = {}
     try:
         servers["reference"].wait_for_port(ref_port, "the reference server")
@@ -197,7 +226,7 @@ def main() -> int:
         ),
     }
     results = summarize(runs)
-    report = {
+    return {
         "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         "quick": opts.quick,
         "seconds_per_run": seconds,
@@ -207,11 +236,6 @@ def main() -> int:
         "import_ms": imports,
         "targets": targets(results),
     }
-    out_dir.mkdir(parents=True, exist_ok=True)
-    (out_dir / "results.json").write_text(json.dumps(report, indent=2) + "\n")
-    (out_dir / "RESULTS.md").write_text(markdown(report))
-    print((out_dir / "RESULTS.md").read_text())
-    return 0
 
 
 def summarize(runs: Dict[Config, List[Dict[str, Any]]]) -> List[Dict[str, Any]]:
@@ -319,6 +343,11 @@ def markdown(report: Dict[str, Any]) -> str:
     for t in report["targets"]:
         lines.append(f"| {t['target']} | {fmt(t['ratio'], 2)} | {t['needed']} | {'yes' if t['met'] else '**no**'} |")
     lines += ["", "Where a target is missed, [PROFILE.md](PROFILE.md) says by how much and where the time goes.", ""]
+    remote_report = report.get("remote")
+    if remote_report and "rows" in remote_report:
+        lines += remote_markdown(remote_report, report["quick"])
+    elif remote_report:
+        lines += ["## Remote (TLS, 10 ms and 50 ms RTT)", "", f"Not run: {remote_report['skipped']}.", ""]
     return "\n".join(lines)
 
 

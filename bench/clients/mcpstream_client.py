@@ -1,6 +1,7 @@
 """mcpstream's Python package under benchmark: `sync` (one thread), `t8` (8 threads sharing one
-Client) or `a64` (AsyncClient with 64 calls in flight). Same contract as every bench client:
-`URL short|1k|1m SECONDS [MODE]`, one JSON line out."""
+Client), `aN` (AsyncClient with N calls in flight, e.g. `a64`) or `cold` (connect, one call,
+report at once: the remote benchmark times a fresh process to its first result). Same contract
+as every bench client: `URL short|1k|1m SECONDS [MODE]`, one JSON line out."""
 
 from __future__ import annotations
 
@@ -19,10 +20,18 @@ def main() -> None:
     mode = sys.argv[4] if len(sys.argv) > 4 else "sync"
     warmup = warmup_calls(text)
     args = {"text": text}
-    if mode == "a64":
-        asyncio.run(run_async(url, args, seconds, warmup))
+    if mode.startswith("a"):
+        asyncio.run(run_async(url, args, seconds, warmup, int(mode[1:])))
         return
     client = mcpstream.Client(url, timeout=60)
+    if mode == "cold":
+        started = time.perf_counter()
+        client.connect()
+        client.call_tool("echo", args)
+        report([time.perf_counter() - started], time.perf_counter() - started, time.process_time(), rss_kb())
+        sys.stdout.flush()
+        client.close()
+        return
     client.connect()
     for _ in range(warmup):
         client.call_tool("echo", args)
@@ -52,7 +61,7 @@ def main() -> None:
     client.close()
 
 
-async def run_async(url: str, args: dict, seconds: float, warmup: int) -> None:
+async def run_async(url: str, args: dict, seconds: float, warmup: int, in_flight: int) -> None:
     client = mcpstream.AsyncClient(url, timeout=60)
     await client.connect()
     for _ in range(warmup):
@@ -69,7 +78,7 @@ async def run_async(url: str, args: dict, seconds: float, warmup: int) -> None:
             await client.call_tool("echo", args)
             latencies.append(clock() - t)
 
-    await asyncio.gather(*(worker() for _ in range(64)))
+    await asyncio.gather(*(worker() for _ in range(in_flight)))
     report(latencies, time.perf_counter() - start, time.process_time() - cpu0, rss)
     await client.close()
 

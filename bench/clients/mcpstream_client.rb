@@ -1,7 +1,8 @@
 # frozen_string_literal: true
 
-# mcpstream's Ruby gem under benchmark: `sync` (one thread) or `t8` (8 threads sharing one
-# client). Same contract as every bench client: `URL short|1k|1m SECONDS [MODE]`.
+# mcpstream's Ruby gem under benchmark: `sync` (one thread), `t8` (8 threads sharing one
+# client) or `cold` (connect, one call, report at once: the remote benchmark times a fresh
+# process to its first result). Same contract as every bench client: `URL short|1k|1m SECONDS [MODE]`.
 
 require "json"
 require "mcpstream"
@@ -17,6 +18,17 @@ text = TEXTS.fetch(workload)
 seconds = Float(seconds)
 args = { "text" => text }
 client = MCPStream::Client.new(url, timeout: 60)
+if mode == "cold"
+  started = now
+  client.connect
+  client.call_tool("echo", args)
+  took = now - started
+  puts JSON.generate({ calls: 1, seconds: took, p50_us: took * 1e6, p99_us: took * 1e6, cpu_seconds: cpu,
+                       rss_idle_kb: rss_kb })
+  $stdout.flush
+  client.close
+  exit
+end
 client.connect
 (text.size > 65_536 ? 2 : 20).times { client.call_tool("echo", args) }
 rss = rss_kb

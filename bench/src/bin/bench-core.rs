@@ -1,5 +1,6 @@
 //! mcpstream's Rust core: `async` (sequential awaits), `blocking` (the blocking facade that the
-//! bindings use), or `c64` (64 calls in flight on one client).
+//! bindings use), `cN` (N calls in flight on one client, e.g. `c64`), or `cold` (connect, one
+//! call, report at once: the remote benchmark times a fresh process to its first result).
 
 use mcpstream::{blocking, Client, ClientOptions};
 use mcpstream_bench::{parse_args, rss_kb, warmup_calls, Meter};
@@ -34,6 +35,18 @@ fn main() {
         }
         _ => blocking::run(async move {
             let client = Client::with_options(&args.url, options).expect("client");
+            if args.mode == "cold" {
+                let mut meter = Meter::start(rss_kb());
+                client.connect().await.expect("connect");
+                client
+                    .call_tool("echo", Some(arguments.clone()))
+                    .await
+                    .expect("call");
+                meter.latencies.push(meter.elapsed());
+                meter.report(json!({}));
+                client.close().await;
+                return;
+            }
             client.connect().await.expect("connect");
             for _ in 0..warmup_calls(&args.text) {
                 client
@@ -41,7 +54,11 @@ fn main() {
                     .await
                     .expect("call");
             }
-            let in_flight = if args.mode == "c64" { 64 } else { 1 };
+            let in_flight = args
+                .mode
+                .strip_prefix('c')
+                .and_then(|n| n.parse().ok())
+                .unwrap_or(1);
             let mut meter = Meter::start(rss_kb());
             let started = Instant::now();
             let workers = (0..in_flight).map(|_| {
