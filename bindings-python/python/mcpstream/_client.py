@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 from types import TracebackType
-from typing import Any, Dict, Iterable, Mapping, Optional, Type, Union, cast
+from typing import TYPE_CHECKING, Any, Dict, Iterable, Mapping, Optional, Type, Union, cast
 
 from mcpstream import _auth, _hooks, _tracing
 from mcpstream._native import NativeClient
@@ -24,6 +23,11 @@ from mcpstream.types import (
     ServerCapabilities,
     Verdict,
 )
+
+if TYPE_CHECKING:
+    # asyncio costs more to import than the rest of the package: an AsyncClient runs where it
+    # is loaded already, a Client never needs it.
+    import asyncio
 
 JSONDict = Dict[str, Any]
 
@@ -413,6 +417,8 @@ class AsyncClient(_Base):
         """Connects and returns the server's InitializeResult or DiscoverResult; see
         :meth:`Client.connect`."""
         # Async handlers run on the loop that connected.
+        import asyncio
+
         self._loop = asyncio.get_running_loop()
         return cast("Union[InitializeResult, DiscoverResult]", _result(await self._native.call_async(_op("connect"))))
 
@@ -534,6 +540,8 @@ class AsyncClient(_Base):
 
     async def resume(self, session_id: str, protocol_version: str) -> None:
         """Adopts a session made earlier without ``initialize``; see :meth:`Client.resume`."""
+        import asyncio
+
         self._loop = asyncio.get_running_loop()
         op = _op("resume", session_id=session_id, protocol_version=protocol_version)
         await self._native.call_async(op)
