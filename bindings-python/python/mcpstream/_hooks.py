@@ -9,15 +9,18 @@ run on the client's event loop.
 
 from __future__ import annotations
 
-import asyncio
-import inspect
 import json
-from typing import Any, Awaitable, Callable, Dict, Optional
+from typing import TYPE_CHECKING, Any, Awaitable, Callable, Dict, Optional
 
 from mcpstream.errors import RPCError
 
+# asyncio and inspect cost more to import than the rest of the package; only async handlers
+# need them, and those run where asyncio is already loaded.
+if TYPE_CHECKING:
+    import asyncio
+
 JSONDict = Dict[str, Any]
-LoopGetter = Callable[[], Optional[asyncio.AbstractEventLoop]]
+LoopGetter = Callable[[], Optional["asyncio.AbstractEventLoop"]]
 # What users register: plain functions, or coroutine functions on AsyncClient.
 RequestHandler = Callable[[Optional[JSONDict]], Any]
 NotificationHandler = Callable[[str, Optional[JSONDict]], Any]
@@ -36,11 +39,15 @@ async def _awaited(awaitable: Awaitable[Any]) -> Any:
 
 def _run(result: Any, loop_getter: LoopGetter, wait: bool) -> Any:
     """Runs an awaitable a handler returned on the client's loop (waiting for it if asked)."""
+    import inspect
+
     if not inspect.isawaitable(result):
         return result
     loop = loop_getter()
     if loop is None or loop.is_closed():
         raise RuntimeError("an async handler needs AsyncClient and its running event loop")
+    import asyncio
+
     future = asyncio.run_coroutine_threadsafe(_awaited(result), loop)
     return future.result() if wait else None
 
