@@ -14,20 +14,19 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncWrite};
-use tokio::net::TcpListener;
+use tokio::net::{TcpListener, TcpStream};
 use tokio::time::timeout;
 use tokio_rustls::TlsAcceptor;
 use tower_service::Service;
 
 const HANDSHAKE_LIMIT: Duration = Duration::from_secs(10);
 
-/// Accepts until `shutdown` resolves; connections already open are left to run.
-pub(crate) async fn serve_connections(
+/// Hands every accepted connection (TCP_NODELAY set) to `each` until `shutdown` resolves;
+/// connections already open are left to run. The reference server's and the test proxy's.
+pub(crate) async fn accept_until(
     listener: TcpListener,
-    app: Router,
-    state: Arc<State>,
-    tls: Option<TlsAcceptor>,
     shutdown: impl Future<Output = ()>,
+    mut each: impl FnMut(TcpStream, SocketAddr),
 ) {
     tokio::pin!(shutdown);
     loop {
@@ -40,9 +39,22 @@ pub(crate) async fn serve_connections(
             tokio::time::sleep(Duration::from_millis(10)).await;
             continue;
         };
-        state.count_connection();
         // Without TCP_NODELAY, small SSE writes wait on delayed ACKs (~40 ms per call).
         let _ = tcp.set_nodelay(true);
+        each(tcp, peer);
+    }
+}
+
+/// Accepts until `shutdown` resolves; connections already open are left to run.
+pub(crate) async fn serve_connections(
+    listener: TcpListener,
+    app: Router,
+    state: Arc<State>,
+    tls: Option<TlsAcceptor>,
+    shutdown: impl Future<Output = ()>,
+) {
+    accept_until(listener, shutdown, |tcp, peer| {
+        state.count_connection();
         let (app, state, tls) = (app.clone(), state.clone(), tls.clone());
         tokio::spawn(async move {
             match tls {
@@ -57,7 +69,8 @@ pub(crate) async fn serve_connections(
                 },
             }
         });
-    }
+    })
+    .await;
 }
 
 /// One connection, HTTP/1.1 or HTTP/2, each request tagged with the peer address so that

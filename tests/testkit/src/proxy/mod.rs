@@ -21,7 +21,6 @@ use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::Duration;
 
 const REALM: &str = "Basic realm=\"mcpstream-test-proxy\"";
 
@@ -134,18 +133,8 @@ async fn accept_loop(
     state: Arc<ProxyState>,
     shutdown: impl Future<Output = ()>,
 ) {
-    tokio::pin!(shutdown);
-    loop {
-        let accepted = tokio::select! {
-            accepted = listener.accept() => accepted,
-            () = &mut shutdown => return,
-        };
-        let Ok((tcp, peer)) = accepted else {
-            tokio::time::sleep(Duration::from_millis(10)).await;
-            continue;
-        };
+    crate::listen::accept_until(listener, shutdown, |tcp, peer| {
         state.connections.fetch_add(1, Ordering::Relaxed);
-        let _ = tcp.set_nodelay(true);
         let state = state.clone();
         tokio::spawn(async move {
             let service = hyper::service::service_fn(move |request: Request<Incoming>| {
@@ -158,7 +147,8 @@ async fn accept_loop(
                 .with_upgrades()
                 .await;
         });
-    }
+    })
+    .await;
 }
 
 async fn handle(
