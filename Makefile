@@ -26,7 +26,7 @@ RECORDING_PROXY := target/debug/mcpstream-recording-proxy
 	lint rust-test python-test ruby-test interop-setup peers conformance interop bench bench-quick \
 	bench-build
 
-test: lint rust-test python-test ruby-test conformance interop bench-quick reliability fuzz-quick
+test: lint rust-test python-test ruby-test conformance interop bench-quick reliability fuzz-quick package-check
 
 # The quick loop while working: formatting, lints, cargo test, and the Python and Ruby suites
 # against the reference server, all from debug builds. No root, no npm, no release builds;

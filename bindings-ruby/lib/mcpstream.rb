@@ -1,7 +1,15 @@
 # frozen_string_literal: true
 
 require "json"
-require "mcpstream_native"
+require "rbconfig"
+# The platform gem carries the extension prebuilt for each Ruby minor version it supports, in
+# mcpstream/<3.1>/; the source gem builds one for the Ruby installing it, found on the load path.
+prebuilt = File.join(__dir__, "mcpstream", RUBY_VERSION[/\A\d+\.\d+/], "mcpstream_native")
+if File.exist?("#{prebuilt}.#{RbConfig::CONFIG["DLEXT"]}")
+  require prebuilt
+else
+  require "mcpstream_native"
+end
 require_relative "mcpstream/version"
 require_relative "mcpstream/errors"
 require_relative "mcpstream/logging"
