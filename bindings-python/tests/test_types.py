@@ -14,7 +14,7 @@ from typing import Any, Dict, List, Literal, Set, Tuple, Union, get_args, get_or
 import mcpstream
 import pytest
 from conftest import REPO
-from mcpstream import types
+from mcpstream import _aliases, types
 
 EXAMPLE = REPO / "bindings-python" / "examples" / "typed_results.py"
 DOC = REPO / "docs" / "api-python.md"
@@ -64,8 +64,11 @@ def misfits(value: Any, tp: Any, where: str = "result") -> List[str]:
 
 
 def returned(method: Any) -> Any:
-    """The return annotation, resolved (a coroutine's is what awaiting it gives)."""
-    return get_type_hints(method)["return"]
+    """The return annotation, resolved (a coroutine's is what awaiting it gives). The client's
+    module imports the names its annotations use for type checkers only (``import mcpstream``
+    would cost more otherwise), so they come from where it imports them."""
+    names = {**vars(typing), **vars(_aliases), **vars(types)}
+    return get_type_hints(method, globalns=names)["return"]
 
 
 EXPECTED_RETURNS = {

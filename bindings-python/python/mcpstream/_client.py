@@ -4,32 +4,47 @@ from __future__ import annotations
 
 import json
 import os
-from types import TracebackType
-from typing import TYPE_CHECKING, Any, Dict, Iterable, Mapping, Optional, Type, Union, cast
 
-from mcpstream import _auth, _hooks, _tracing
+from mcpstream import _hooks, _tracing
 from mcpstream._native import NativeClient
-from mcpstream._subscription import AsyncSubscription, Subscription
-from mcpstream.types import (
-    CallToolResult,
-    DiscoverResult,
-    GetPromptResult,
-    Implementation,
-    InitializeResult,
-    ListPromptsResult,
-    ListResourcesResult,
-    ListToolsResult,
-    ReadResourceResult,
-    ServerCapabilities,
-    Verdict,
-)
 
+# typing and asyncio cost more to import than the rest of the package, and annotations need
+# neither at run time: an AsyncClient runs where asyncio is loaded already, a Client never
+# needs it. Authorization, subscriptions and the result types load when first used.
+TYPE_CHECKING = False
 if TYPE_CHECKING:
-    # asyncio costs more to import than the rest of the package: an AsyncClient runs where it
-    # is loaded already, a Client never needs it.
     import asyncio
+    from types import TracebackType
+    from typing import Any, Dict, Iterable, Mapping, Optional, Type, Union, cast
 
-JSONDict = Dict[str, Any]
+    from mcpstream import _auth
+    from mcpstream._aliases import (
+        JSONDict,
+        NotificationHandler,
+        ProgressAdapter,
+        ProgressHandler,
+        RequestHandler,
+        SessionChangeHandler,
+    )
+    from mcpstream._subscription import AsyncSubscription, Subscription
+    from mcpstream.types import (
+        CallToolResult,
+        DiscoverResult,
+        GetPromptResult,
+        Implementation,
+        InitializeResult,
+        ListPromptsResult,
+        ListResourcesResult,
+        ListToolsResult,
+        ReadResourceResult,
+        ServerCapabilities,
+        Verdict,
+    )
+else:
+
+    def cast(_type: object, value: object) -> object:
+        """typing.cast, whose types are strings here (they are not imported at run time)."""
+        return value
 
 
 def _op(op: str, **fields: Any) -> str:
@@ -105,11 +120,11 @@ class _Base:
         max_response_bytes: Optional[int] = None,
         client_info: Optional[Mapping[str, Any]] = None,
         on_session_expired: Optional[str] = None,
-        on_sampling: Optional[_hooks.RequestHandler] = None,
-        on_elicitation: Optional[_hooks.RequestHandler] = None,
-        on_roots: Optional[_hooks.RequestHandler] = None,
-        on_notification: Optional[_hooks.NotificationHandler] = None,
-        on_session_change: Optional[_hooks.SessionChangeHandler] = None,
+        on_sampling: Optional[RequestHandler] = None,
+        on_elicitation: Optional[RequestHandler] = None,
+        on_roots: Optional[RequestHandler] = None,
+        on_notification: Optional[NotificationHandler] = None,
+        on_session_change: Optional[SessionChangeHandler] = None,
         standalone_stream: Optional[bool] = None,
         standalone_open_timeout: Optional[float] = None,
         era: Optional[str] = None,
@@ -128,6 +143,8 @@ class _Base:
         tcp_keepalive: Optional[float] = None,
     ) -> None:
         self._loop: Optional[asyncio.AbstractEventLoop] = None
+        if auth is not None:
+            from mcpstream import _auth  # it needs typing at run time: loaded only for clients that authorize
         auth_settings, on_authorize, token_store = (None, None, None) if auth is None else _auth.native_settings(auth)
         settings = {
             "headers": None if headers is None else dict(headers),
@@ -173,7 +190,7 @@ class _Base:
     def _event_loop(self) -> Optional[asyncio.AbstractEventLoop]:
         return self._loop
 
-    def _progress(self, on_progress: Optional[_hooks.ProgressHandler]) -> Optional[_hooks.ProgressAdapter]:
+    def _progress(self, on_progress: Optional[ProgressHandler]) -> Optional[ProgressAdapter]:
         return None if on_progress is None else _hooks.progress(on_progress, self._event_loop)
 
     @property
@@ -254,7 +271,7 @@ class Client(_Base):
         params: Optional[Mapping[str, Any]] = None,
         *,
         timeout: Optional[float] = None,
-        on_progress: Optional[_hooks.ProgressHandler] = None,
+        on_progress: Optional[ProgressHandler] = None,
         log_level: Optional[str] = None,
     ) -> JSONDict:
         """Sends a JSON-RPC request and returns its ``result``."""
@@ -273,7 +290,7 @@ class Client(_Base):
         self, *, timeout: Optional[float] = None, fresh: bool = False, log_level: Optional[str] = None
     ) -> ListToolsResult:
         """All tools, following ``nextCursor`` to the last page: ``{"tools": [...]}``."""
-        return cast(ListToolsResult, self._call("list_tools", timeout=timeout, fresh=fresh, log_level=log_level))
+        return cast("ListToolsResult", self._call("list_tools", timeout=timeout, fresh=fresh, log_level=log_level))
 
     def call_tool(
         self,
@@ -281,7 +298,7 @@ class Client(_Base):
         arguments: Optional[Mapping[str, Any]] = None,
         *,
         timeout: Optional[float] = None,
-        on_progress: Optional[_hooks.ProgressHandler] = None,
+        on_progress: Optional[ProgressHandler] = None,
         log_level: Optional[str] = None,
         raise_on_error: bool = False,
     ) -> CallToolResult:
@@ -298,27 +315,27 @@ class Client(_Base):
             log_level=log_level,
             raise_on_error=raise_on_error,
         )
-        return cast(CallToolResult, result)
+        return cast("CallToolResult", result)
 
     def list_resources(
         self, *, timeout: Optional[float] = None, fresh: bool = False, log_level: Optional[str] = None
     ) -> ListResourcesResult:
         """All resources, following ``nextCursor``: ``{"resources": [...]}``."""
         result = self._call("list_resources", timeout=timeout, fresh=fresh, log_level=log_level)
-        return cast(ListResourcesResult, result)
+        return cast("ListResourcesResult", result)
 
     def read_resource(
         self, uri: str, *, timeout: Optional[float] = None, fresh: bool = False, log_level: Optional[str] = None
     ) -> ReadResourceResult:
         """The contents of one resource: ``{"contents": [...]}``."""
         result = self._call("read_resource", uri=uri, timeout=timeout, fresh=fresh, log_level=log_level)
-        return cast(ReadResourceResult, result)
+        return cast("ReadResourceResult", result)
 
     def list_prompts(
         self, *, timeout: Optional[float] = None, fresh: bool = False, log_level: Optional[str] = None
     ) -> ListPromptsResult:
         """All prompts, following ``nextCursor``: ``{"prompts": [...]}``."""
-        return cast(ListPromptsResult, self._call("list_prompts", timeout=timeout, fresh=fresh, log_level=log_level))
+        return cast("ListPromptsResult", self._call("list_prompts", timeout=timeout, fresh=fresh, log_level=log_level))
 
     def get_prompt(
         self,
@@ -333,7 +350,7 @@ class Client(_Base):
         result = self._call(
             "get_prompt", name=name, arguments=arguments, timeout=timeout, fresh=fresh, log_level=log_level
         )
-        return cast(GetPromptResult, result)
+        return cast("GetPromptResult", result)
 
     def clear_cache(self) -> None:
         """Forgets every result kept under the server's ``ttlMs`` hints (modern era), so the
@@ -352,6 +369,8 @@ class Client(_Base):
         ``ValueError`` in the session era, whose notifications come on the standalone stream
         to ``on_notification``). Returns once the server acknowledged the filter. The events
         reach ``on_notification`` as well."""
+        from mcpstream._subscription import Subscription
+
         wanted = _filter(tools_list_changed, prompts_list_changed, resources_list_changed, resource_subscriptions)
         return Subscription(self._native.listen(wanted))
 
@@ -382,7 +401,7 @@ class Client(_Base):
         call again (or ``connect()``)."""
         self._native.call(_op("complete_authorization", callback_url=callback_url))
 
-    def _call(self, op: str, on_progress: Optional[_hooks.ProgressHandler] = None, **fields: Any) -> JSONDict:
+    def _call(self, op: str, on_progress: Optional[ProgressHandler] = None, **fields: Any) -> JSONDict:
         """Runs a request-type operation, in a client span when OpenTelemetry is installed."""
         span = _tracing.start(self, op, fields)
         if span is None:
@@ -428,7 +447,7 @@ class AsyncClient(_Base):
         params: Optional[Mapping[str, Any]] = None,
         *,
         timeout: Optional[float] = None,
-        on_progress: Optional[_hooks.ProgressHandler] = None,
+        on_progress: Optional[ProgressHandler] = None,
         log_level: Optional[str] = None,
     ) -> JSONDict:
         """Sends a JSON-RPC request and returns its ``result``."""
@@ -449,7 +468,7 @@ class AsyncClient(_Base):
     ) -> ListToolsResult:
         """All tools, following ``nextCursor`` to the last page: ``{"tools": [...]}``."""
         result = await self._call_async("list_tools", timeout=timeout, fresh=fresh, log_level=log_level)
-        return cast(ListToolsResult, result)
+        return cast("ListToolsResult", result)
 
     async def call_tool(
         self,
@@ -457,7 +476,7 @@ class AsyncClient(_Base):
         arguments: Optional[Mapping[str, Any]] = None,
         *,
         timeout: Optional[float] = None,
-        on_progress: Optional[_hooks.ProgressHandler] = None,
+        on_progress: Optional[ProgressHandler] = None,
         log_level: Optional[str] = None,
         raise_on_error: bool = False,
     ) -> CallToolResult:
@@ -474,28 +493,28 @@ class AsyncClient(_Base):
             log_level=log_level,
             raise_on_error=raise_on_error,
         )
-        return cast(CallToolResult, result)
+        return cast("CallToolResult", result)
 
     async def list_resources(
         self, *, timeout: Optional[float] = None, fresh: bool = False, log_level: Optional[str] = None
     ) -> ListResourcesResult:
         """All resources, following ``nextCursor``: ``{"resources": [...]}``."""
         result = await self._call_async("list_resources", timeout=timeout, fresh=fresh, log_level=log_level)
-        return cast(ListResourcesResult, result)
+        return cast("ListResourcesResult", result)
 
     async def read_resource(
         self, uri: str, *, timeout: Optional[float] = None, fresh: bool = False, log_level: Optional[str] = None
     ) -> ReadResourceResult:
         """The contents of one resource: ``{"contents": [...]}``."""
         result = await self._call_async("read_resource", uri=uri, timeout=timeout, fresh=fresh, log_level=log_level)
-        return cast(ReadResourceResult, result)
+        return cast("ReadResourceResult", result)
 
     async def list_prompts(
         self, *, timeout: Optional[float] = None, fresh: bool = False, log_level: Optional[str] = None
     ) -> ListPromptsResult:
         """All prompts, following ``nextCursor``: ``{"prompts": [...]}``."""
         result = await self._call_async("list_prompts", timeout=timeout, fresh=fresh, log_level=log_level)
-        return cast(ListPromptsResult, result)
+        return cast("ListPromptsResult", result)
 
     async def get_prompt(
         self,
@@ -510,7 +529,7 @@ class AsyncClient(_Base):
         result = await self._call_async(
             "get_prompt", name=name, arguments=arguments, timeout=timeout, fresh=fresh, log_level=log_level
         )
-        return cast(GetPromptResult, result)
+        return cast("GetPromptResult", result)
 
     async def clear_cache(self) -> None:
         """Forgets every result kept under the server's ``ttlMs`` hints; see :meth:`Client.clear_cache`."""
@@ -526,6 +545,8 @@ class AsyncClient(_Base):
     ) -> AsyncSubscription:
         """Subscribes to the notifications asked for; see :meth:`Client.listen`. Cancelling
         this drops the listen request."""
+        from mcpstream._subscription import AsyncSubscription
+
         wanted = _filter(tools_list_changed, prompts_list_changed, resources_list_changed, resource_subscriptions)
         return AsyncSubscription(await self._native.listen_async(wanted))
 
@@ -551,9 +572,7 @@ class AsyncClient(_Base):
         see :meth:`Client.complete_authorization`."""
         await self._native.call_async(_op("complete_authorization", callback_url=callback_url))
 
-    async def _call_async(
-        self, op: str, on_progress: Optional[_hooks.ProgressHandler] = None, **fields: Any
-    ) -> JSONDict:
+    async def _call_async(self, op: str, on_progress: Optional[ProgressHandler] = None, **fields: Any) -> JSONDict:
         """Runs a request-type operation, in a client span when OpenTelemetry is installed."""
         span = _tracing.start(self, op, fields)
         if span is None:

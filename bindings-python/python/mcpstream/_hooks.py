@@ -10,27 +10,28 @@ run on the client's event loop.
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Any, Awaitable, Callable, Dict, Optional
 
 from mcpstream.errors import RPCError
 
-# asyncio and inspect cost more to import than the rest of the package; only async handlers
-# need them, and those run where asyncio is already loaded.
+# typing, asyncio and inspect cost more to import than the rest of the package; annotations
+# need none of them at run time, and only async handlers need asyncio and inspect, which run
+# where asyncio is already loaded.
+TYPE_CHECKING = False
 if TYPE_CHECKING:
-    import asyncio
+    from typing import Any, Awaitable, Optional
 
-JSONDict = Dict[str, Any]
-LoopGetter = Callable[[], Optional["asyncio.AbstractEventLoop"]]
-# What users register: plain functions, or coroutine functions on AsyncClient.
-RequestHandler = Callable[[Optional[JSONDict]], Any]
-NotificationHandler = Callable[[str, Optional[JSONDict]], Any]
-ProgressHandler = Callable[[JSONDict], Any]
-SessionChangeHandler = Callable[[Optional[str], Optional[str], str], Any]
-# What the native layer calls: JSON text in, and for requests JSON text out.
-RequestAdapter = Callable[[Optional[str]], str]
-NotificationAdapter = Callable[[str, Optional[str]], None]
-ProgressAdapter = Callable[[str], None]
-SessionChangeAdapter = Callable[[Optional[str], Optional[str], str], None]
+    from mcpstream._aliases import (
+        JSONDict,
+        LoopGetter,
+        NotificationAdapter,
+        NotificationHandler,
+        ProgressAdapter,
+        ProgressHandler,
+        RequestAdapter,
+        RequestHandler,
+        SessionChangeAdapter,
+        SessionChangeHandler,
+    )
 
 
 async def _awaited(awaitable: Awaitable[Any]) -> Any:

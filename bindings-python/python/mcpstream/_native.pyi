@@ -1,7 +1,7 @@
 from typing import Awaitable, Callable, Optional, Tuple, final
 
+from mcpstream._aliases import NotificationAdapter, ProgressAdapter, RequestAdapter, SessionChangeAdapter
 from mcpstream._auth import _StoreAdapter
-from mcpstream._hooks import NotificationAdapter, ProgressAdapter, RequestAdapter, SessionChangeAdapter
 
 __all__ = [
     "DEFAULT_MAX_RESPONSE_BYTES",

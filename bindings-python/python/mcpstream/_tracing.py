@@ -14,13 +14,15 @@ from elsewhere (extracted from an incoming request), which is then passed on as 
 from __future__ import annotations
 
 import sys
-from types import TracebackType
-from typing import TYPE_CHECKING, Any, Dict, Mapping, Optional, Tuple, Type
 
 from mcpstream.errors import HTTPError, RPCError, ToolError
 
+# Annotations need typing only for type checkers; it costs more to import than the package.
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     from contextvars import Token
+    from types import TracebackType
+    from typing import Any, Dict, Mapping, Optional, Tuple, Type
 
     from opentelemetry.context import Context
     from opentelemetry.trace import Span
@@ -81,6 +83,9 @@ def start(client: Any, op: str, fields: Mapping[str, Any]) -> Optional[ClientSpa
     otel = _in_use()
     if otel is None:
         return None
+    # Only calls that trace need it (OpenTelemetry has loaded it by then).
+    from collections.abc import Mapping
+
     method = _METHODS.get(op) or (fields.get("method") if op == "request" else None)
     if not isinstance(method, str):
         return None

@@ -7,7 +7,11 @@ derive from the built-in ``ConnectionError`` and ``TimeoutError`` so generic han
 from __future__ import annotations
 
 import builtins
-from typing import Any, Dict, Optional
+
+# typing costs more to import than the package; annotations need it only for type checkers.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Dict, Optional
 
 __all__ = [
     "MCPError",
