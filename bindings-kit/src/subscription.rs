@@ -4,8 +4,10 @@
 
 use crate::errors::{describe, ErrorClass, ErrorFacts, BASE_CLASS};
 use crate::operation::describe_serde_error;
+use mcpstream::fork::{self, ProcessBound};
 use mcpstream::{Error, Subscription, SubscriptionEvent, SubscriptionFilter};
 use serde_json::{json, Value};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{watch, Mutex};
@@ -66,9 +68,21 @@ pub fn event_json(event: SubscriptionEvent) -> (Value, Option<ErrorFacts>) {
 /// A subscription shared between the binding's object and the runtime tasks waiting on it.
 /// A wait holds the subscription only while it runs, and receiving is cancel-safe, so a wait
 /// dropped halfway (interrupted, timed out) loses no event and leaves the stream open.
+///
+/// After `fork()` it stays with the parent: in the child the first wait returns the core's
+/// `SubscriptionEvent::made_before_fork` at once, later ones `None`. Nothing of the parent's is
+/// touched there: a parent thread waiting at fork time holds `events` for ever in the child.
 #[derive(Debug)]
 pub struct SharedSubscription {
     acknowledged: Value,
+    state: ProcessBound<State>,
+    /// The last process (fork generation) told that the subscription is the parent's, or that
+    /// closed it: later waits there return `None`.
+    done_in: AtomicU64,
+}
+
+#[derive(Debug)]
+struct State {
     /// `None` once closed or ended: later waits return at once.
     events: Mutex<Option<Subscription>>,
     closed: watch::Sender<bool>,
@@ -78,8 +92,11 @@ impl SharedSubscription {
     pub fn new(subscription: Subscription) -> Arc<Self> {
         Arc::new(Self {
             acknowledged: subscription.acknowledged().clone(),
-            events: Mutex::new(Some(subscription)),
-            closed: watch::channel(false).0,
+            state: ProcessBound::new(State {
+                events: Mutex::new(Some(subscription)),
+                closed: watch::channel(false).0,
+            }),
+            done_in: AtomicU64::new(u64::MAX),
         })
     }
 
@@ -91,9 +108,14 @@ impl SharedSubscription {
     /// The next event, waiting at most `limit` (`None`: as long as it takes). `None` when
     /// nothing came in time, after the `ended` event, or once closed.
     pub async fn next_event(&self, limit: Option<Duration>) -> Option<SubscriptionEvent> {
-        let mut closed = self.closed.subscribe();
+        let Some(state) = self.state.get() else {
+            let now = fork::generation();
+            let told = self.done_in.swap(now, Ordering::AcqRel) == now;
+            return (!told).then(SubscriptionEvent::made_before_fork);
+        };
+        let mut closed = state.closed.subscribe();
         let waiting = async {
-            let mut held = self.events.lock().await;
+            let mut held = state.events.lock().await;
             let event = held.as_mut()?.next_event().await;
             if matches!(event, None | Some(SubscriptionEvent::Ended { .. })) {
                 held.take();
@@ -116,14 +138,21 @@ impl SharedSubscription {
     /// Ends the subscription (closing its stream, which is how a client ends one) without
     /// blocking: a wait in progress returns `None` and lets go of it.
     pub fn close(self: &Arc<Self>) {
-        self.closed.send_replace(true);
-        if let Ok(mut held) = self.events.try_lock() {
+        let Some(state) = self.state.get() else {
+            // The stream is the parent's to close.
+            self.done_in.store(fork::generation(), Ordering::Release);
+            return;
+        };
+        state.closed.send_replace(true);
+        if let Ok(mut held) = state.events.try_lock() {
             held.take();
             return;
         }
         let this = Arc::clone(self);
         mcpstream::runtime::shared().spawn(async move {
-            this.events.lock().await.take();
+            if let Some(state) = this.state.get() {
+                state.events.lock().await.take();
+            }
         });
     }
 }

@@ -1,6 +1,7 @@
 //! `NativeSubscription`: an open `subscriptions/listen`, waited on like any call (GIL
 //! released, Ctrl-C between slices) or awaited on the event loop. A wait that is interrupted
-//! or cancelled leaves the subscription open; only `close()` (or dropping it) ends it.
+//! or cancelled leaves the subscription open; only `close()` (or dropping it) ends it. In a
+//! child forked after `listen` it ends at once (`SharedSubscription`): it is the parent's.
 
 use crate::{bridge, errors, wait};
 use mcpstream::SubscriptionEvent;

@@ -1,7 +1,8 @@
 """fork(): gunicorn --preload, Celery prefork and multiprocessing fork a process that already
 holds a client. In the child the client works (new connections, the same session; its
-callbacks run), close() there leaves the session to the parent, and a call in flight in
-another thread at fork time wedges neither process. The child reports through its exit code.
+callbacks run), close() there leaves the session to the parent, a call in flight in another
+thread at fork time wedges neither process, and a subscription made before the fork ends at
+once in the child and goes on in the parent. The child reports through its exit code.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import threading
 import time
 from typing import Callable
 
-from mcpstream import Client
+from mcpstream import Client, MCPError
 from test_faults import record
 
 CHILD_LIMIT = 20.0
@@ -97,4 +98,40 @@ def test_a_call_in_flight_at_fork_time_wedges_neither_process(server):
     in_flight.join(timeout=5)
     assert finished == [True], "the parent's call in flight finished"
     assert echo(client, "parent again")
+    client.close()
+
+
+def test_a_subscription_made_before_fork_ends_at_once_in_the_child_and_goes_on_in_the_parent(make_server):
+    server = make_server(era="modern")
+    client = Client(server.url, timeout=3)
+    client.connect()
+    sub = client.listen(tools_list_changed=True)
+    heard: list[str] = []
+    # A thread waits on the subscription at fork time: in the child nothing it held is used.
+    waiting = threading.Thread(target=lambda: heard.extend(str(e.method) for e in sub))
+    waiting.start()
+    time.sleep(0.2)
+
+    def child() -> int:
+        event = sub.next()  # no timeout: the parent's stream feeds nothing here
+        if event is None or event.type != "ended":
+            return 1
+        if not isinstance(event.error, MCPError) or "fork()" not in str(event.error):
+            return 2
+        if sub.next() is not None or list(sub) != []:
+            return 3
+        sub.close()
+        with client.listen(prompts_list_changed=True) as own:
+            return 0 if own.acknowledged == {"promptsListChanged": True} else 4
+
+    code = in_child("fork_subscription_made_before", child)
+    assert code == 0, "in the child: no end (1), not the fork's error (2), events after the end (3), listen (4)"
+    assert server.notify(method="notifications/tools/list_changed") == 1
+    deadline = time.monotonic() + 5
+    while not heard and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert heard == ["notifications/tools/list_changed"], "the parent's subscription goes on"
+    sub.close()
+    waiting.join(timeout=5)
+    assert not waiting.is_alive()
     client.close()

@@ -1,6 +1,7 @@
 //! `MCPStream::NativeSubscription`: an open `subscriptions/listen`, waited on like any call
 //! (GVL released, interrupts checked between slices). An interrupted wait leaves the
-//! subscription open; only `close` (or the object being collected) ends it.
+//! subscription open; only `close` (or the object being collected) ends it. In a child forked
+//! after `listen` it ends at once (`SharedSubscription`): it is the parent's.
 
 use crate::{errors, wait};
 use magnus::{Error, Ruby, Value};

@@ -4,8 +4,9 @@ require_relative "test_helper"
 
 # fork(): Puma, Unicorn and Resque fork a process that already holds a client. In the child
 # the client works (new connections, the same session; its handler blocks run), close there
-# leaves the session to the parent, and a call in flight in another thread at fork time
-# wedges neither process. The child reports through its exit status.
+# leaves the session to the parent, a call in flight in another thread at fork time wedges
+# neither process, and a subscription made before the fork ends at once in the child and
+# goes on in the parent. The child reports through its exit status.
 class ForkTest < Minitest::Test
   include ServerTest
 
@@ -88,6 +89,36 @@ class ForkTest < Minitest::Test
     assert_equal 0, code, "in the child: the old client (1) or a new one (2) failed"
     assert in_flight.value, "the parent's call in flight finished"
     assert echo(client, "parent again")
+    client.close
+  end
+
+  def test_a_subscription_made_before_fork_ends_at_once_in_the_child_and_goes_on_in_the_parent
+    srv = server(era: :modern)
+    client = MCPStream::Client.new(srv.url, timeout: 3)
+    client.connect
+    sub = client.listen(tools_list_changed: true)
+    heard = Queue.new
+    # A thread waits on the subscription at fork time: in the child nothing it held is used.
+    waiting = Thread.new { sub.each { |event| heard << event.method } }
+    sleep 0.2
+
+    code = in_child("fork_subscription_made_before") do
+      event = sub.next_event # no timeout: the parent's stream feeds nothing here
+      next 1 unless event&.type == :ended
+      next 2 unless event.error.is_a?(MCPStream::Error) && event.error.message.include?("fork()")
+      next 3 unless sub.next_event.nil? && sub.to_a.empty?
+
+      sub.close
+      own = client.listen(prompts_list_changed: true)
+      own.close
+      own.acknowledged == { "promptsListChanged" => true } ? 0 : 4
+    end
+    assert_equal 0, code, "in the child: no end (1), not the fork's error (2), events after the end (3), listen (4)"
+    assert_equal 1, srv.notify(method: "notifications/tools/list_changed")
+    assert_equal "notifications/tools/list_changed", Timeout.timeout(5) { heard.pop },
+                 "the parent's subscription goes on"
+    sub.close
+    assert waiting.join(5), "close ends the parent's wait"
     client.close
   end
 end

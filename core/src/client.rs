@@ -243,7 +243,8 @@ impl Client {
     /// client already holds is closed first, so reconnecting never leaks one.
     pub async fn connect(&self) -> Result<Value> {
         if self.session().is_some() {
-            self.close().await;
+            // The pooled connections stay: the new session goes to the same server.
+            self.end_session().await;
         }
         let (result, session) = self.open().await?;
         log::info!(
@@ -502,8 +503,18 @@ impl Client {
 
     /// Ends the session: DELETE with the session headers, bounded by `close_timeout`. Local state
     /// is cleared before anything is sent, so it is cleared whatever happens, even if this
-    /// future is dropped. Safe to call any number of times.
+    /// future is dropped. Safe to call any number of times. The client's idle connections are
+    /// closed too (its subscriptions keep theirs until they end); a later `connect()` opens
+    /// new ones.
     pub async fn close(&self) -> CloseOutcome {
+        // After the DELETE, which may reuse a pooled connection, and even if this future is
+        // dropped: a closed client that lingers (Ruby keeps it until a GC) holds no sockets.
+        let _release = ReleaseOnDrop(&self.inner.transport);
+        self.end_session().await
+    }
+
+    /// `close()` but for the connections, which a reconnecting client reuses.
+    async fn end_session(&self) -> CloseOutcome {
         self.adopt_if_forked();
         let Some(session) = self.inner.session.take() else {
             return CloseOutcome::NoSession;
@@ -703,6 +714,14 @@ impl Client {
         Err(Error::protocol(format!(
             "{method} returned more than {MAX_LIST_PAGES} pages"
         )))
+    }
+}
+
+struct ReleaseOnDrop<'a>(&'a Transport);
+
+impl Drop for ReleaseOnDrop<'_> {
+    fn drop(&mut self) {
+        self.0.release_connections();
     }
 }
 

@@ -6,8 +6,10 @@
 //!
 //! Each process has a generation, bumped in the child by a `pthread_atfork` handler (so every
 //! fork is seen, whoever calls it: Python, Ruby, C, Rust). What must not cross a fork is kept
-//! per generation ([`PerProcess`]) and rebuilt on first use in the child; the parent's copy is
-//! leaked there, never dropped, since dropping would reach into the dead runtime.
+//! per generation ([`PerProcess`]) and rebuilt on first use in the child; what only the parent
+//! can use (a subscription fed by a task of its runtime) is [`ProcessBound`]: absent in the
+//! child. Either way the parent's copy is leaked there, never dropped, since dropping would
+//! reach into the dead runtime.
 
 use std::mem::ManuallyDrop;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -40,8 +42,8 @@ pub fn generation() -> u64 {
 /// A value that must not cross `fork()`: made anew on first use in each process (bindings use
 /// it for their own channels to the language's threads).
 pub struct PerProcess<T> {
-    /// Never dropped in a process other than its maker's.
-    slot: Mutex<(u64, ManuallyDrop<T>)>,
+    /// Never dropped in a process other than its maker's; `None` once discarded.
+    slot: Mutex<(u64, ManuallyDrop<Option<T>>)>,
     make: Box<dyn Fn() -> T + Send + Sync>,
 }
 
@@ -50,7 +52,7 @@ impl<T: Clone> PerProcess<T> {
         watch();
         let first = make();
         Self {
-            slot: Mutex::new((generation(), ManuallyDrop::new(first))),
+            slot: Mutex::new((generation(), ManuallyDrop::new(Some(first)))),
             make: Box::new(make),
         }
     }
@@ -61,10 +63,26 @@ impl<T: Clone> PerProcess<T> {
         let mut slot = self.slot.lock().unwrap_or_else(|p| p.into_inner());
         if slot.0 != now {
             // The parent's value is overwritten, not dropped (ManuallyDrop).
-            slot.1 = ManuallyDrop::new((self.make)());
+            slot.1 = ManuallyDrop::new(None);
             slot.0 = now;
         }
-        T::clone(&slot.1)
+        T::clone(slot.1.get_or_insert_with(|| (self.make)()))
+    }
+
+    /// Lets go of this process's value (clones already handed out keep theirs); the next
+    /// `get` makes a new one. The HTTP clients use it so a closed client holds no sockets.
+    pub fn discard(&self) {
+        let now = generation();
+        let mut slot = self.slot.lock().unwrap_or_else(|p| p.into_inner());
+        if slot.0 != now {
+            slot.1 = ManuallyDrop::new(None);
+            slot.0 = now;
+            return;
+        }
+        let ours = slot.1.take();
+        // Dropped outside the lock: it may run arbitrary code (closing connections).
+        drop(slot);
+        drop(ours);
     }
 }
 
@@ -75,6 +93,49 @@ impl<T> Drop for PerProcess<T> {
             // SAFETY: dropped once, here, and never used again.
             unsafe { ManuallyDrop::drop(&mut slot.1) };
         }
+    }
+}
+
+/// A value that belongs to the process that made it, such as a handle to a task of its runtime
+/// or a channel such a task feeds: usable there, absent in a forked child (where no task feeds
+/// it), and leaked rather than dropped there, since dropping it would reach into the parent's
+/// runtime.
+pub struct ProcessBound<T> {
+    generation: u64,
+    value: ManuallyDrop<T>,
+}
+
+impl<T> ProcessBound<T> {
+    pub fn new(value: T) -> Self {
+        watch();
+        Self {
+            generation: generation(),
+            value: ManuallyDrop::new(value),
+        }
+    }
+
+    /// The value, in the process that made it; `None` in a forked child.
+    pub fn get(&self) -> Option<&T> {
+        (self.generation == generation()).then_some(&*self.value)
+    }
+
+    pub fn get_mut(&mut self) -> Option<&mut T> {
+        (self.generation == generation()).then_some(&mut *self.value)
+    }
+}
+
+impl<T> Drop for ProcessBound<T> {
+    fn drop(&mut self) {
+        if self.generation == generation() {
+            // SAFETY: dropped once, here, and never used again.
+            unsafe { ManuallyDrop::drop(&mut self.value) };
+        }
+    }
+}
+
+impl<T> std::fmt::Debug for ProcessBound<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ProcessBound { .. }")
     }
 }
 
@@ -143,6 +204,38 @@ mod tests {
         assert_eq!(value.get(), 0);
         assert_eq!(value.get(), 0);
         assert_eq!(made.load(Ordering::SeqCst), 1);
+    }
+
+    #[test]
+    fn a_discarded_value_is_made_again_on_next_use() {
+        let made = Arc::new(AtomicUsize::new(0));
+        let counter = made.clone();
+        let value = PerProcess::new(move || Arc::new(counter.fetch_add(1, Ordering::SeqCst)));
+        let first = value.get();
+        value.discard();
+        assert_eq!(Arc::strong_count(&first), 1, "the slot let go of its value");
+        assert_eq!(*value.get(), 1);
+        assert_eq!(*value.get(), 1);
+    }
+
+    #[test]
+    fn a_process_bound_value_is_absent_and_leaked_in_a_forked_child() {
+        let value = ProcessBound::new(Arc::new(()));
+        let witness = Arc::clone(value.get().unwrap());
+        // SAFETY: the child only reads memory, drops a value that ProcessBound leaks, and _exits.
+        let pid = unsafe { libc::fork() };
+        assert!(pid >= 0, "fork failed");
+        if pid == 0 {
+            let absent = value.get().is_none();
+            drop(value);
+            let leaked = Arc::strong_count(&witness) == 2;
+            unsafe { libc::_exit(if absent && leaked { 0 } else { 1 }) };
+        }
+        let mut status = 0;
+        unsafe { libc::waitpid(pid, &mut status, 0) };
+        assert!(libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0);
+        drop(value);
+        assert_eq!(Arc::strong_count(&witness), 1, "dropped in its own process");
     }
 
     #[test]

@@ -37,6 +37,7 @@ pub mod network;
 mod options;
 mod probe;
 mod request;
+mod roots;
 pub mod runtime;
 pub mod session;
 pub mod sse;

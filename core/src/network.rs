@@ -117,7 +117,8 @@ impl Default for NetworkOptions {
 }
 
 /// What building an HTTP client needs, read once (files included) when the client is made, so
-/// a bad path is an error then, and a forked child rebuilds from memory.
+/// a bad path is an error then, and a forked child rebuilds from memory. The system's roots
+/// are read once per process for all clients (`roots.rs`).
 #[derive(Clone)]
 pub(crate) struct Prepared {
     options: NetworkOptions,
@@ -173,7 +174,14 @@ impl Prepared {
             HttpVersion::Http1 => builder.http1_only(),
             HttpVersion::Http2 => builder.http2_prior_knowledge(),
         };
-        if !self.roots.is_empty() {
+        let system = (!o.tls.danger_skip_verify)
+            .then(crate::roots::system)
+            .flatten();
+        if let Some(system) = system {
+            // The same roots the platform verifier would read, without reading them again.
+            let all = system.iter().chain(&self.roots).cloned();
+            builder = builder.tls_certs_only(all);
+        } else if !self.roots.is_empty() {
             builder = builder.tls_certs_merge(self.roots.iter().cloned());
         }
         if let Some(identity) = &self.identity {

@@ -7,6 +7,7 @@
 use crate::client::Client;
 use crate::era::Era;
 use crate::error::{Error, Result};
+use crate::fork::ProcessBound;
 use crate::jsonrpc::{self, Incoming, RequestId};
 use crate::modern::{self, Envelope, META_SUBSCRIPTION_ID};
 use crate::options::ReconnectPolicy;
@@ -66,20 +67,35 @@ pub enum SubscriptionEvent {
     /// The stream dropped and the client listened again (after this many attempts). Nothing
     /// sent in between was replayed: re-read whatever the subscription was about.
     Relistened { attempts: u32, acknowledged: Value },
-    /// The subscription is over: ended by the server (`error: None`), or given up.
+    /// The subscription is over: ended by the server (`error: None`), given up, or made
+    /// before `fork()` and read in the child ([`SubscriptionEvent::made_before_fork`]).
     Ended { error: Option<Error> },
 }
 
 /// An open `subscriptions/listen`. Dropping it (or `close()`) closes the stream, which is how
 /// a client ends a subscription.
+///
+/// A subscription stays with the process that listened: after `fork()` the stream and the
+/// task reading it are the parent's, which keeps receiving. In the child its first event is
+/// `Ended` with an [`Error::InvalidArgument`] that says so (then `None`), at once, and dropping
+/// it there leaves the parent's stream alone; listen again in the child to hear from the
+/// server there.
 #[derive(Debug)]
 pub struct Subscription {
     acknowledged: Value,
+    feed: ProcessBound<Feed>,
+    /// In a forked child: the `Ended` event was returned.
+    told_forked: bool,
+}
+
+/// The events, and the task that reads the stream and sends them.
+#[derive(Debug)]
+struct Feed {
     events: mpsc::UnboundedReceiver<SubscriptionEvent>,
     task: AbortHandle,
 }
 
-impl Drop for Subscription {
+impl Drop for Feed {
     fn drop(&mut self) {
         self.task.abort();
     }
@@ -93,15 +109,41 @@ impl Subscription {
 
     /// The next event; `None` after `Ended` was returned (or once closed).
     pub async fn next_event(&mut self) -> Option<SubscriptionEvent> {
-        self.events.recv().await
+        match self.feed.get_mut() {
+            Some(feed) => feed.events.recv().await,
+            None => self.forked_end(),
+        }
     }
 
     /// The next event if one is waiting, without waiting.
     pub fn try_next_event(&mut self) -> Option<SubscriptionEvent> {
-        self.events.try_recv().ok()
+        match self.feed.get_mut() {
+            Some(feed) => feed.events.try_recv().ok(),
+            None => self.forked_end(),
+        }
     }
 
     pub fn close(self) {}
+
+    /// In a forked child no task feeds the events (it was the parent's): waiting would never
+    /// end, so the subscription ends here, once.
+    fn forked_end(&mut self) -> Option<SubscriptionEvent> {
+        if std::mem::replace(&mut self.told_forked, true) {
+            return None;
+        }
+        Some(SubscriptionEvent::made_before_fork())
+    }
+}
+
+impl SubscriptionEvent {
+    /// How a subscription made before `fork()` ends in the child.
+    pub fn made_before_fork() -> Self {
+        Self::Ended {
+            error: Some(Error::invalid_argument(
+                "this subscription was made before fork() and stays with the parent process; listen again in this process",
+            )),
+        }
+    }
 }
 
 impl Client {
@@ -132,8 +174,8 @@ impl Client {
         });
         Ok(Subscription {
             acknowledged,
-            events,
-            task,
+            feed: ProcessBound::new(Feed { events, task }),
+            told_forked: false,
         })
     }
 

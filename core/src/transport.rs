@@ -51,6 +51,12 @@ impl ProcessHttp {
             .get()
             .map_err(|e| Error::invalid_argument(format!("cannot build HTTP client: {e}")))
     }
+
+    /// Closes the idle pooled connections now (those in use close when their request ends);
+    /// the next request builds a client, and connects, anew.
+    pub fn release(&self) {
+        self.0.discard();
+    }
 }
 
 /// How the server answered a request's POST.
@@ -127,6 +133,15 @@ impl Transport {
 
     pub fn authorizer(&self) -> Option<&Arc<Authorizer>> {
         self.auth.as_ref()
+    }
+
+    /// Lets go of the connection pools (the MCP server's and the authorization server's), so
+    /// a closed client that lingers (until a garbage collector gets to it) holds no sockets.
+    pub fn release_connections(&self) {
+        self.http.release();
+        if let Some(auth) = &self.auth {
+            auth.release_connections();
+        }
     }
 
     async fn credential(&self) -> Result<Option<Credential>> {

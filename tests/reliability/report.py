@@ -73,6 +73,12 @@ CLIENT_CASES: List[Tuple[str, str]] = [
         "the process forks while another thread waits on a call; in the child the old client and a new"
         " one work; in the parent the call finishes",
     ),
+    (
+        "fork_subscription_made_before",
+        "modern era: the process forks holding a subscription (in Python and Ruby a thread waits on it);"
+        " in the child, waiting for its next event without a limit gives at once its end (an error says it"
+        " stays with the parent) and listening anew works; in the parent it goes on",
+    ),
 ]
 ALL_CASES = [case for case, _ in SERVER_CASES + CLIENT_CASES]
 

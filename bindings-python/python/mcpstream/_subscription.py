@@ -25,7 +25,8 @@ class SubscriptionEvent:
       tries; ``acknowledged`` is the filter honoured now. Nothing sent in between was replayed:
       re-read whatever the subscription is about.
     - ``"ended"``: the last event. ``error`` is ``None`` when the server ended the
-      subscription, else the :class:`MCPError` it ended with (listening again failed, say).
+      subscription, else the :class:`MCPError` it ended with (listening again failed, say, or
+      the subscription was made before ``fork()`` and is read in the child).
     """
 
     type: Literal["notification", "relistened", "ended"]
@@ -63,7 +64,11 @@ class _Base:
 class Subscription(_Base):
     """An open subscription, from :meth:`Client.listen`. Iterating yields events until the
     ``"ended"`` one (or until closed); ``with`` closes it on exit. Waiting releases the GIL
-    and Ctrl-C interrupts it without ending the subscription."""
+    and Ctrl-C interrupts it without ending the subscription.
+
+    It stays with the process that listened: in a child forked after ``listen`` the parent
+    goes on receiving, and here the first wait returns at once an ``"ended"`` event whose
+    ``error`` says so. Listen again in the child."""
 
     def next(self, timeout: Optional[float] = None) -> Optional[SubscriptionEvent]:
         """The next event, waiting at most ``timeout`` seconds (``None``: as long as it takes).

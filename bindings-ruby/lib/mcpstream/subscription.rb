@@ -10,11 +10,14 @@ module MCPStream
   #   acknowledged is the filter honoured now. Nothing sent in between was replayed: re-read
   #   whatever the subscription is about.
   # - type :ended: the last event. error is nil when the server ended the subscription, else
-  #   the MCPStream::Error it ended with (listening again failed, say).
+  #   the MCPStream::Error it ended with (listening again failed, say, or the subscription was
+  #   made before fork and is read in the child).
   SubscriptionEvent = Struct.new(:type, :method, :params, :attempts, :acknowledged, :error, keyword_init: true)
 
   # An open subscriptions/listen (modern era), from Client#listen. Waiting releases the GVL,
   # and Interrupt, Thread#raise or Timeout.timeout stop a wait without ending the subscription.
+  # It stays with the process that listened: in a child forked after listen the parent goes on
+  # receiving, and here the first wait returns at once an :ended event whose error says so.
   class Subscription
     include Enumerable
 

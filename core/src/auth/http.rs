@@ -48,6 +48,10 @@ impl AuthHttp {
         Ok(Self { http, timeout })
     }
 
+    pub fn release_connections(&self) {
+        self.http.release();
+    }
+
     /// GETs a JSON document, following same-origin redirects.
     pub async fn get_json(&self, url: &Url) -> Result<Answer> {
         let mut url = url.clone();

@@ -18,6 +18,7 @@ use super::token::{self, pairs, ClientProof, TokenFailure};
 use super::{client_auth, scope};
 use crate::client::lock;
 use crate::error::{AuthError, AuthErrorKind, Error, Result};
+use crate::fork::PerProcess;
 use reqwest::header::{HeaderMap, HeaderValue, WWW_AUTHENTICATE};
 use reqwest::Url;
 use std::collections::HashSet;
@@ -31,10 +32,13 @@ pub(crate) struct Authorizer {
     auth: Auth,
     grants: StoredGrants,
     state: Mutex<State>,
-    /// One discovery, registration, authorization or refresh at a time.
-    flight: tokio::sync::Mutex<()>,
+    /// One discovery, registration, authorization or refresh at a time. Per process, as is
+    /// `waiting_for_user`: a parent's task holding it at fork time (an authorization waiting
+    /// for the user, a refresh) would hold it for ever in the child, and waiting there on a
+    /// user who is the parent's would stop the child's deadlines for ever.
+    flight: PerProcess<Arc<tokio::sync::Mutex<()>>>,
     /// Authorizations waiting for the user; request deadlines stand still meanwhile.
-    waiting_for_user: watch::Sender<UserTime>,
+    waiting_for_user: PerProcess<Arc<watch::Sender<UserTime>>>,
     pending: Mutex<Vec<Pending>>,
 }
 
@@ -108,8 +112,8 @@ impl Authorizer {
             grants: StoredGrants::new(store, server),
             auth,
             state: Mutex::default(),
-            flight: tokio::sync::Mutex::new(()),
-            waiting_for_user: watch::Sender::new(UserTime::default()),
+            flight: PerProcess::new(Default::default),
+            waiting_for_user: PerProcess::new(|| Arc::new(watch::Sender::new(UserTime::default()))),
             pending: Mutex::default(),
         })
     }
@@ -117,15 +121,24 @@ impl Authorizer {
     /// All the time authorizations have spent waiting for the user so far: a mark for
     /// `time_with_user_since`.
     pub fn time_with_user(&self) -> Duration {
-        self.waiting_for_user.borrow().total
+        self.waiting_for_user.get().borrow().total
     }
 
     /// How long authorizations waited for the user since `mark`, waiting first for one that
     /// is waiting now. A request whose deadline passed meanwhile gets that much more time.
     pub async fn time_with_user_since(&self, mark: Duration) -> Duration {
-        let mut watch = self.waiting_for_user.subscribe();
+        let mut watch = self.waiting_for_user.get().subscribe();
         let done = watch.wait_for(|t| t.waiting == 0).await;
         done.map_or(Duration::ZERO, |t| t.total.saturating_sub(mark))
+    }
+
+    /// The turn of one discovery, registration, authorization or refresh.
+    async fn one_at_a_time(&self) -> tokio::sync::OwnedMutexGuard<()> {
+        self.flight.get().lock_owned().await
+    }
+
+    pub fn release_connections(&self) {
+        self.http.release_connections();
     }
 
     pub fn max_step_ups(&self) -> u32 {
@@ -172,7 +185,7 @@ impl Authorizer {
     /// A 401: renew the token or authorize anew, then the request is sent again.
     pub async fn on_unauthorized(&self, headers: &HeaderMap, used: &Credential) -> Result<()> {
         let challenge = challenge_of(headers);
-        let _flight = self.flight.lock().await;
+        let _flight = self.one_at_a_time().await;
         if lock(&self.state).generation != used.generation {
             return Ok(()); // another request renewed it meanwhile
         }
@@ -207,7 +220,7 @@ impl Authorizer {
         let Some(needed) = challenge.scope.as_deref().filter(|s| !s.trim().is_empty()) else {
             return Err(refused());
         };
-        let _flight = self.flight.lock().await;
+        let _flight = self.one_at_a_time().await;
         if lock(&self.state).generation != used.generation {
             return Ok(());
         }
@@ -244,7 +257,7 @@ impl Authorizer {
 
     /// Reads what an earlier run (or another process) stored for this endpoint, once.
     async fn load_stored(&self) {
-        let _flight = self.flight.lock().await;
+        let _flight = self.one_at_a_time().await;
         if lock(&self.state).loaded {
             return;
         }
@@ -279,7 +292,7 @@ impl Authorizer {
     /// Renews a token about to expire before a request uses it; on failure the request goes
     /// with what there is, and a 401 takes it from there.
     async fn renew_ahead(&self, generation: u64) {
-        let _flight = self.flight.lock().await;
+        let _flight = self.one_at_a_time().await;
         let (grant, now) = self.current();
         if now != generation {
             return;

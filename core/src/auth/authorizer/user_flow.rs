@@ -13,6 +13,7 @@ use crate::auth::urls;
 use crate::client::lock;
 use crate::error::{AuthError, AuthErrorKind, Error, Result};
 use reqwest::Url;
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::watch;
 use tokio::time::Instant;
@@ -38,13 +39,13 @@ pub(super) struct UserTime {
 }
 
 /// Marks an authorization as waiting for the user while it lives.
-struct UserWait<'a> {
-    time: &'a watch::Sender<UserTime>,
+struct UserWait {
+    time: Arc<watch::Sender<UserTime>>,
     since: Instant,
 }
 
-impl<'a> UserWait<'a> {
-    fn start(time: &'a watch::Sender<UserTime>) -> Self {
+impl UserWait {
+    fn start(time: Arc<watch::Sender<UserTime>>) -> Self {
         time.send_modify(|t| t.waiting += 1);
         Self {
             time,
@@ -53,7 +54,7 @@ impl<'a> UserWait<'a> {
     }
 }
 
-impl Drop for UserWait<'_> {
+impl Drop for UserWait {
     fn drop(&mut self) {
         let waited = self.since.elapsed();
         self.time.send_modify(|t| {
@@ -147,7 +148,7 @@ impl Authorizer {
                 "no authorization in progress matches this redirect (its state is missing or unknown)",
             ));
         };
-        let _flight = self.flight.lock().await;
+        let _flight = self.one_at_a_time().await;
         Box::pin(self.redeem(pending, &callback)).await
     }
 
@@ -255,7 +256,7 @@ impl Authorizer {
         url: Url,
         listener: Option<std::result::Result<LoopbackListener, String>>,
     ) -> Result<Url> {
-        let _waiting = UserWait::start(&self.waiting_for_user);
+        let _waiting = UserWait::start(self.waiting_for_user.get());
         let limit = config.authorization_timeout;
         let (listener, cannot_listen) = match listener {
             Some(Ok(listener)) => (Some(listener), None),
