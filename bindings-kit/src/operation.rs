@@ -138,9 +138,15 @@ impl Settle {
 impl Operation {
     /// Reads an operation; a missing or mistyped field is the caller's mistake, named.
     pub fn from_json(text: &str) -> Result<Self, Error> {
+        let value: Value = serde_json::from_str(text).map_err(|e| Error::InvalidArgument {
+            message: describe_serde_error(&e),
+        })?;
+        Self::from_value(value)
+    }
+
+    /// As [`Operation::from_json`], for a binding that built the JSON value itself.
+    pub fn from_value(value: Value) -> Result<Self, Error> {
         let invalid = |message: String| Error::InvalidArgument { message };
-        let value: Value =
-            serde_json::from_str(text).map_err(|e| invalid(describe_serde_error(&e)))?;
         if let Some(fields) = value.as_object() {
             check_field_types(fields).map_err(invalid)?;
         }

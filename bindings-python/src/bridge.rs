@@ -2,11 +2,10 @@
 //! to the event loop with `call_soon_threadsafe`, and cancelling the asyncio future aborts the
 //! work (which, for a request, sends `notifications/cancelled`).
 
-use crate::{errors, gate};
+use crate::{errors, gate, values};
 use mcpstream::handlers::ProgressHandler;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
-use pyo3::types::PyString;
 use serde_json::Value;
 use std::future::Future;
 use std::sync::{Arc, Mutex};
@@ -48,14 +47,12 @@ pub fn progress_on_loop(py: Python<'_>, callback: Py<PyAny>) -> PyResult<Progres
     }))
 }
 
-/// Operations yield JSON text; the Python layer decodes it.
+/// Operations yield JSON values, which become Python objects as `json.loads` would make them.
 pub fn to_asyncio<'py, F>(py: Python<'py>, work: F) -> PyResult<Bound<'py, PyAny>>
 where
-    F: Future<Output = mcpstream::Result<String>> + Send + 'static,
+    F: Future<Output = mcpstream::Result<Value>> + Send + 'static,
 {
-    to_asyncio_with(py, work, |py, text| {
-        Ok(PyString::new(py, &text).into_any().unbind())
-    })
+    to_asyncio_with(py, work, |py, value| values::to_python(py, &value))
 }
 
 /// As [`to_asyncio`], for work whose result `convert` makes a Python value of (with the GIL,

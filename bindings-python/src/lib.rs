@@ -10,6 +10,7 @@ mod gate;
 mod hooks;
 mod logging;
 mod subscription;
+mod values;
 mod wait;
 
 use dispatcher::Dispatcher;
@@ -128,25 +129,31 @@ impl NativeClient {
         self.inner.discover_result().map(|v| v.to_string())
     }
 
-    /// Runs an operation (a JSON object naming it, see the binding kit) and returns its
-    /// result as JSON text, blocking this thread (not the GIL) until it finishes. Progress
-    /// callbacks run on this thread while it waits.
+    /// Runs an operation (a dict naming it, see the binding kit) and returns its result as
+    /// the object `json.loads` would make of it, blocking this thread (not the GIL) until it
+    /// finishes. Progress callbacks run on this thread while it waits.
     #[pyo3(signature = (op, on_progress=None))]
-    fn call(&self, py: Python<'_>, op: &str, on_progress: Option<Py<PyAny>>) -> PyResult<String> {
+    fn call(
+        &self,
+        py: Python<'_>,
+        op: &Bound<'_, PyAny>,
+        on_progress: Option<Py<PyAny>>,
+    ) -> PyResult<Py<PyAny>> {
         let inbox = wait::Inbox::new();
         let progress = on_progress.is_some().then(|| inbox.progress_handler());
         let work = self.work(py, op, progress)?;
-        wait::block_on(py, work, inbox, on_progress)
+        let value = wait::block_on(py, work, inbox, on_progress)?;
+        values::to_python(py, &value)
     }
 
-    /// Starts an operation and returns an asyncio awaitable for its JSON text result.
+    /// Starts an operation and returns an asyncio awaitable for its result.
     /// Progress callbacks run on the event loop, before the awaitable completes. Cancelling
     /// the awaitable drops the request.
     #[pyo3(signature = (op, on_progress=None))]
     fn call_async<'py>(
         &self,
         py: Python<'py>,
-        op: &str,
+        op: &Bound<'py, PyAny>,
         on_progress: Option<Py<PyAny>>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let progress = on_progress
@@ -182,10 +189,10 @@ impl NativeClient {
     fn work(
         &self,
         py: Python<'_>,
-        op: &str,
+        op: &Bound<'_, PyAny>,
         progress: Option<ProgressHandler>,
-    ) -> PyResult<impl Future<Output = mcpstream::Result<String>> + Send + 'static> {
-        let op = Operation::from_json(op).map_err(|e| errors::to_py(py, e))?;
+    ) -> PyResult<impl Future<Output = mcpstream::Result<serde_json::Value>> + Send + 'static> {
+        let op = values::operation(op)?.map_err(|e| errors::to_py(py, e))?;
         if matches!(op, Operation::Connect {}) {
             logging::sync_level(py)?;
         }
@@ -196,7 +203,7 @@ impl NativeClient {
             if session_moved {
                 let _ = tokio::time::timeout(settle.limit(), callbacks.fence()).await;
             }
-            outcome.map(|value| value.to_string())
+            outcome
         })
     }
 

@@ -8,6 +8,7 @@ use std::time::Duration;
 /// the background. Conforming servers end the stream right after the response.
 const INLINE_DRAIN: Duration = Duration::from_millis(100);
 const BACKGROUND_DRAIN: Duration = Duration::from_secs(30);
+const POOL_RETURN_TURNS: usize = 3;
 
 pub(crate) enum CappedError {
     TooLarge,
@@ -60,5 +61,14 @@ pub(crate) async fn drain(mut resp: Response) {
         tokio::spawn(async move {
             let _ = tokio::time::timeout(BACKGROUND_DRAIN, to_end(&mut resp)).await;
         });
+        return;
+    }
+    drop(resp);
+    // The pool takes the connection back a few scheduler turns after its body ended (the
+    // connection's task settles, then the pool's own task runs). A request sent before that
+    // finds no idle connection and opens another, which the pool then keeps too: a sequential
+    // client would alternate between two. Three turns were always enough on one worker.
+    for _ in 0..POOL_RETURN_TURNS {
+        tokio::task::yield_now().await;
     }
 }

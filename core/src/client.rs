@@ -434,7 +434,9 @@ impl Client {
         arguments: Option<Value>,
         opts: RequestOptions,
     ) -> Result<Value> {
-        let params = json!({"name": name, "arguments": arguments.unwrap_or_else(|| json!({}))});
+        // Moved in, not through json!, which would copy what may be a large argument.
+        let mut params = json!({"name": name});
+        params["arguments"] = arguments.unwrap_or_else(|| json!({}));
         self.request_with("tools/call", Some(params), opts).await
     }
 

@@ -121,6 +121,14 @@ impl Incoming {
         Self::from_value(value)
     }
 
+    /// As [`Incoming::from_slice`], for text already known to be UTF-8 (an SSE event's data),
+    /// which the JSON parser then need not check again.
+    pub fn from_text(text: &str) -> Result<Self> {
+        let value: Value = serde_json::from_str(text)
+            .map_err(|e| Error::protocol(format!("invalid JSON from server: {e}")))?;
+        Self::from_value(value)
+    }
+
     /// The id this message answers, if it is a response.
     pub fn response_id(&self) -> Option<&RequestId> {
         match self {
@@ -184,7 +192,7 @@ pub(crate) fn request_body(id: &RequestId, method: &str, params: Option<Value>) 
     if let Some(p) = params {
         msg.insert("params".into(), p);
     }
-    serde_json::to_vec(&Value::Object(msg)).expect("JSON values always serialise")
+    to_body(&Value::Object(msg))
 }
 
 /// The reply to a server request `id`: its result, or a JSON-RPC error (an `Error::Rpc` keeps
@@ -206,7 +214,60 @@ pub(crate) fn reply_body(id: &RequestId, outcome: Result<Value>) -> Vec<u8> {
         Err(other) => json!({"jsonrpc": "2.0", "id": id.to_value(),
                              "error": {"code": INTERNAL_ERROR, "message": other.to_string()}}),
     };
-    serde_json::to_vec(&reply).expect("JSON values always serialise")
+    to_body(&reply)
+}
+
+/// A request whose params are anything that serialises as a JSON object; `params_size` is
+/// their length as JSON if nothing needed escaping. The same text as [`request_body`]'s.
+pub(crate) fn request_body_of(
+    id: &RequestId,
+    method: &str,
+    params: &impl serde::Serialize,
+    params_size: usize,
+) -> Vec<u8> {
+    // The fields in the order a JSON object's keys are written.
+    #[derive(serde::Serialize)]
+    struct Request<'a, P> {
+        id: Value,
+        jsonrpc: &'static str,
+        method: &'a str,
+        params: &'a P,
+    }
+    let size = params_size + method.len() + 64;
+    let mut body = Vec::with_capacity(size + size / 64);
+    let request = Request {
+        id: id.to_value(),
+        jsonrpc: "2.0",
+        method,
+        params,
+    };
+    serde_json::to_writer(&mut body, &request).expect("JSON values always serialise");
+    body
+}
+
+/// `message` as JSON bytes, written into a buffer sized for it up front: a large body is
+/// written once instead of being copied through every doubling of a growing one.
+fn to_body(message: &Value) -> Vec<u8> {
+    let size = unescaped_size(message);
+    let mut body = Vec::with_capacity(size + size / 64 + 16);
+    serde_json::to_writer(&mut body, message).expect("JSON values always serialise");
+    body
+}
+
+/// The length of `value` as JSON, if no string in it needed escaping (numbers counted long).
+pub(crate) fn unescaped_size(value: &Value) -> usize {
+    match value {
+        Value::Null | Value::Bool(_) => 5,
+        Value::Number(_) => 24,
+        Value::String(s) => s.len() + 2,
+        Value::Array(items) => 2 + items.iter().map(|v| unescaped_size(v) + 1).sum::<usize>(),
+        Value::Object(map) => {
+            2 + map
+                .iter()
+                .map(|(k, v)| k.len() + 4 + unescaped_size(v))
+                .sum::<usize>()
+        }
+    }
 }
 
 /// Whether `message` answers request `id`: its response, or an id-less error (the server
@@ -226,7 +287,7 @@ pub(crate) fn notification_body(method: &str, params: Option<Value>) -> Vec<u8> 
     if let Some(p) = params {
         msg.insert("params".into(), p);
     }
-    serde_json::to_vec(&Value::Object(msg)).expect("JSON values always serialise")
+    to_body(&Value::Object(msg))
 }
 
 #[cfg(test)]
@@ -295,6 +356,12 @@ mod tests {
             v,
             json!({"jsonrpc":"2.0","id":3,"method":"tools/list","params":{"cursor":"x"}})
         );
+        let params = json!({"name": "e\u{1}\"", "arguments": {"n": [1, -2, 0.5, null, true]}});
+        for id in [RequestId::Number(-4), RequestId::String("s\n".into())] {
+            let whole = request_body(&id, "tools/call", Some(params.clone()));
+            let size = unescaped_size(&params);
+            assert_eq!(request_body_of(&id, "tools/call", &params, size), whole);
+        }
         let body = notification_body("notifications/initialized", None);
         let v: Value = serde_json::from_slice(&body).unwrap();
         assert_eq!(

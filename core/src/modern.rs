@@ -38,14 +38,86 @@ impl Envelope<'_> {
         if !meta.is_object() {
             *meta = Value::Object(Map::new());
         }
-        let meta = meta.as_object_mut().expect("made an object above");
+        self.fill(meta.as_object_mut().expect("made an object above"));
+        Value::Object(params)
+    }
+
+    /// Sets the protocol fields in `meta`.
+    pub fn fill(&self, meta: &mut Map<String, Value>) {
         meta.insert(META_PROTOCOL_VERSION.into(), self.version.into());
         meta.insert(META_CLIENT_CAPABILITIES.into(), self.capabilities.clone());
         meta.insert(META_CLIENT_INFO.into(), self.client_info.clone());
         if let Some(level) = self.log_level {
             meta.insert(META_LOG_LEVEL.into(), level.into());
         }
-        Value::Object(params)
+    }
+}
+
+/// The params of one send: the caller's, borrowed (they may hold a large argument, which a
+/// request sent again must not copy each time), under the entries this send sets or drops.
+/// They serialise as the merged object would.
+pub(crate) struct SendParams<'a> {
+    caller: Option<&'a Map<String, Value>>,
+    dropped: &'a [&'a str],
+    /// This send's entries, which replace the caller's of the same name.
+    pub own: Map<String, Value>,
+}
+
+impl<'a> SendParams<'a> {
+    /// `params` (anything but an object counts as none) less the `dropped` entries.
+    pub fn new(params: Option<&'a Value>, dropped: &'a [&'a str]) -> Self {
+        Self {
+            caller: params.and_then(Value::as_object),
+            dropped,
+            own: Map::new(),
+        }
+    }
+
+    pub fn get(&self, key: &str) -> Option<&Value> {
+        self.own.get(key).or_else(|| {
+            self.caller
+                .filter(|_| !self.dropped.contains(&key))
+                .and_then(|c| c.get(key))
+        })
+    }
+
+    fn callers(&self) -> impl Iterator<Item = (&String, &Value)> {
+        self.caller.into_iter().flatten().filter(|(k, _)| {
+            !self.dropped.contains(&k.as_str()) && !self.own.contains_key(k.as_str())
+        })
+    }
+
+    /// The length of these params as JSON if nothing needed escaping, for sizing the body.
+    pub fn unescaped_size(&self) -> usize {
+        let entries = self.callers().chain(self.own.iter());
+        2 + entries
+            .map(|(k, v)| k.len() + 4 + crate::jsonrpc::unescaped_size(v))
+            .sum::<usize>()
+    }
+}
+
+impl serde::Serialize for SendParams<'_> {
+    fn serialize<S: serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> std::result::Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = serializer.serialize_map(None)?;
+        // Both in key order, merged: the same text as the merged object's.
+        let mut callers = self.callers().peekable();
+        let mut own = self.own.iter().peekable();
+        loop {
+            let take_own = match (callers.peek(), own.peek()) {
+                (None, None) => break,
+                (Some(_), None) => false,
+                (None, Some(_)) => true,
+                (Some((a, _)), Some((b, _))) => b < a,
+            };
+            let (key, value) =
+                if take_own { own.next() } else { callers.next() }.expect("peeked above");
+            map.serialize_entry(key, value)?;
+        }
+        map.end()
     }
 }
 
@@ -54,6 +126,14 @@ pub(crate) fn standard_headers(
     method: &str,
     params: &Value,
 ) -> Result<Vec<(HeaderName, HeaderValue)>> {
+    standard_headers_by(method, |field| params.get(field))
+}
+
+/// [`standard_headers`] for params whose entries `entry` looks up.
+pub(crate) fn standard_headers_by<'p>(
+    method: &str,
+    entry: impl Fn(&str) -> Option<&'p Value>,
+) -> Result<Vec<(HeaderName, HeaderValue)>> {
     let mut headers = vec![(MCP_METHOD, header_value(method)?)];
     let named_by = match method {
         "tools/call" | "prompts/get" => Some("name"),
@@ -61,7 +141,7 @@ pub(crate) fn standard_headers(
         _ => None,
     };
     if let Some(field) = named_by {
-        let Some(name) = params.get(field).and_then(Value::as_str) else {
+        let Some(name) = entry(field).and_then(Value::as_str) else {
             return Err(Error::invalid_argument(format!(
                 "{method} needs a string {field:?} in its params"
             )));
@@ -161,6 +241,33 @@ mod tests {
         }
         .wrap(None);
         assert_eq!(bare["_meta"].as_object().unwrap().len(), 3);
+    }
+
+    #[test]
+    fn send_params_write_what_the_merged_object_would() {
+        let caller = json!({
+            "_meta": {"k": 1}, "a": 1, "arguments": {"text": "x\"y"},
+            "inputResponses": {"old": 1}, "name": "t", "zz": [1, 2.5, null],
+        });
+        let dropped = ["inputResponses", "requestState"];
+        let mut params = SendParams::new(Some(&caller), &dropped);
+        params.own.insert("_meta".into(), json!({"k": 1, "p": 2}));
+        params.own.insert("requestState".into(), json!("s"));
+        params.own.insert("b".into(), json!(true));
+        params.own.insert("zzz".into(), json!({}));
+        let mut merged = caller.as_object().unwrap().clone();
+        merged.remove("inputResponses");
+        merged.extend(params.own.clone());
+        let text = serde_json::to_string(&params).unwrap();
+        assert_eq!(text, Value::Object(merged).to_string());
+        assert_eq!(params.get("inputResponses"), None);
+        assert_eq!(params.get("requestState"), Some(&json!("s")));
+        assert_eq!(params.get("name"), Some(&json!("t")));
+        assert_eq!(params.get("_meta"), Some(&json!({"k": 1, "p": 2})));
+        assert!(params.unescaped_size() >= text.len() - 1);
+        let not_an_object = json!([1]);
+        let none = SendParams::new(Some(&not_an_object), &dropped);
+        assert_eq!(serde_json::to_string(&none).unwrap(), "{}");
     }
 
     #[test]

@@ -8,14 +8,13 @@ use crate::client::{lock, Client};
 use crate::era::{HEADER_MISMATCH, MODERN_PROTOCOL_VERSIONS, UNSUPPORTED_PROTOCOL_VERSION};
 use crate::error::{Error, Result};
 use crate::jsonrpc;
-use crate::modern::{self, Envelope, Outcome};
+use crate::modern::{self, Envelope, Outcome, SendParams};
 use crate::mrtr::{self, InputReply};
 use crate::options::RequestOptions;
-use crate::request::with_progress_token;
 use crate::session::Session;
 use crate::tool_headers::{self, ToolHeaders};
 use bytes::Bytes;
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 use std::sync::Arc;
 
 /// Log levels (RFC 5424 names) a request may ask for in `_meta`.
@@ -173,19 +172,20 @@ impl Client {
         opts: &RequestOptions,
     ) -> Result<Value> {
         let id = self.next_id();
-        let mut params = match params {
-            Some(Value::Object(map)) => map.clone(),
-            _ => Map::new(),
-        };
         // Answers belong to one round of one request: never a caller's stale ones (E15).
-        params.remove("inputResponses");
-        params.remove("requestState");
+        let mut params = SendParams::new(params, &["inputResponses", "requestState"]);
         if let Some(input) = input {
-            input.attach(&mut params);
+            input.attach(&mut params.own);
         }
-        let mut params = Value::Object(params);
-        if opts.on_progress.is_some() || opts.reset_timeout_on_progress {
-            params = with_progress_token(Some(params), &id);
+        let callers_meta = params.get("_meta");
+        let mut meta = callers_meta
+            .and_then(Value::as_object)
+            .cloned()
+            .unwrap_or_default();
+        let wants_progress = opts.on_progress.is_some() || opts.reset_timeout_on_progress;
+        // A `_meta` that is not an object is replaced, and gets no progress token.
+        if wants_progress && callers_meta.is_none_or(Value::is_object) {
+            meta.insert("progressToken".into(), id.to_value());
         }
         let log_level = opts
             .log_level
@@ -197,12 +197,14 @@ impl Client {
             client_info: &self.inner.options.client_info,
             log_level: log_level.as_deref(),
         };
-        let params = envelope.wrap(Some(params));
-        let mut headers = modern::standard_headers(method, &params)?;
+        envelope.fill(&mut meta);
+        params.own.insert("_meta".into(), Value::Object(meta));
+        let mut headers = modern::standard_headers_by(method, |k| params.get(k))?;
         if method == "tools/call" {
             headers.extend(self.tool_param_headers(&params)?);
         }
-        let body = Bytes::from(jsonrpc::request_body(&id, method, Some(params)));
+        let size = params.unescaped_size();
+        let body = Bytes::from(jsonrpc::request_body_of(&id, method, &params, size));
         self.attempt(Some(session.clone()), &id, body, &headers, opts)
             .await
             .outcome
@@ -210,7 +212,7 @@ impl Client {
 
     fn tool_param_headers(
         &self,
-        params: &Value,
+        params: &SendParams<'_>,
     ) -> Result<Vec<(reqwest::header::HeaderName, reqwest::header::HeaderValue)>> {
         let name = params.get("name").and_then(Value::as_str).unwrap_or("");
         let known = lock(&self.inner.tools)

@@ -49,7 +49,7 @@ impl MessageStream {
                 if event.data.is_empty() || !(event.event.is_empty() || event.event == "message") {
                     continue;
                 }
-                return Incoming::from_slice(event.data.as_bytes()).map(Next::Message);
+                return Incoming::from_text(&event.data).map(Next::Message);
             }
             match self.response.chunk().await {
                 Ok(Some(chunk)) => {

@@ -47,19 +47,21 @@ else:
         return value
 
 
-def _op(op: str, **fields: Any) -> str:
-    """An operation for the native layer: a JSON object naming it and its fields."""
+def _op(op: str, **fields: Any) -> JSONDict:
+    """An operation for the native layer: its name and fields, which it reads as JSON."""
     fields["op"] = op
-    return json.dumps(fields)
+    return fields
 
 
-def _result(text: str) -> JSONDict:
-    result: JSONDict = json.loads(text)
+def _result(value: Any) -> JSONDict:
+    """A call's result, which the native layer hands over decoded."""
+    result: JSONDict = value
     return result
 
 
 def _optional(text: Optional[str]) -> Optional[JSONDict]:
-    return None if text is None else _result(text)
+    result: Optional[JSONDict] = None if text is None else json.loads(text)
+    return result
 
 
 def _filter(
@@ -386,7 +388,7 @@ class Client(_Base):
         ``"no_session"`` (also in the modern era, which has no session), ``"failed"``, or
         ``"left_to_parent"`` in a forked child whose session came from the parent (forgotten
         here, not ended on the server)."""
-        outcome: str = json.loads(self._native.call(_op("close")))
+        outcome: str = self._native.call(_op("close"))
         return outcome
 
     def resume(self, session_id: str, protocol_version: str) -> None:
@@ -556,7 +558,7 @@ class AsyncClient(_Base):
 
     async def close(self) -> str:
         """Ends the session (HTTP DELETE); see :meth:`Client.close`."""
-        outcome: str = json.loads(await self._native.call_async(_op("close")))
+        outcome: str = await self._native.call_async(_op("close"))
         return outcome
 
     async def resume(self, session_id: str, protocol_version: str) -> None:
