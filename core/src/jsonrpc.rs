@@ -116,16 +116,18 @@ impl Incoming {
     }
 
     pub fn from_slice(bytes: &[u8]) -> Result<Self> {
-        let value: Value = serde_json::from_slice(bytes)
-            .map_err(|e| Error::protocol(format!("invalid JSON from server: {e}")))?;
-        Self::from_value(value)
+        Self::from_parsed(serde_json::from_slice(bytes))
     }
 
     /// As [`Incoming::from_slice`], for text already known to be UTF-8 (an SSE event's data),
     /// which the JSON parser then need not check again.
     pub fn from_text(text: &str) -> Result<Self> {
-        let value: Value = serde_json::from_str(text)
-            .map_err(|e| Error::protocol(format!("invalid JSON from server: {e}")))?;
+        Self::from_parsed(serde_json::from_str(text))
+    }
+
+    fn from_parsed(parsed: serde_json::Result<Value>) -> Result<Self> {
+        let value =
+            parsed.map_err(|e| Error::protocol(format!("invalid JSON from server: {e}")))?;
         Self::from_value(value)
     }
 
@@ -233,22 +235,23 @@ pub(crate) fn request_body_of(
         method: &'a str,
         params: &'a P,
     }
-    let size = params_size + method.len() + 64;
-    let mut body = Vec::with_capacity(size + size / 64);
     let request = Request {
         id: id.to_value(),
         jsonrpc: "2.0",
         method,
         params,
     };
-    serde_json::to_writer(&mut body, &request).expect("JSON values always serialise");
-    body
+    written(&request, params_size + method.len() + 64)
 }
 
-/// `message` as JSON bytes, written into a buffer sized for it up front: a large body is
-/// written once instead of being copied through every doubling of a growing one.
 fn to_body(message: &Value) -> Vec<u8> {
-    let size = unescaped_size(message);
+    written(message, unescaped_size(message))
+}
+
+/// `message` as JSON bytes, written into a buffer sized up front from `size` (its length if
+/// nothing needed escaping): a large body is written once instead of being copied through
+/// every doubling of a growing one.
+fn written(message: &impl serde::Serialize, size: usize) -> Vec<u8> {
     let mut body = Vec::with_capacity(size + size / 64 + 16);
     serde_json::to_writer(&mut body, message).expect("JSON values always serialise");
     body
