@@ -33,7 +33,7 @@ def remote_clients(loopback: Dict[str, Tuple[List[str], List[str]]]) -> List[Rem
         return chosen
 
     return [
-        RemoteClient("mcpstream core", command("mcpstream core, async"), modes("async", "c16")),
+        RemoteClient("mcpstream core", command("mcpstream core, async, shared runtime"), modes("async", "c16")),
         RemoteClient("mcpstream Python", command("mcpstream Python, sync"), modes("sync", "a16")),
         RemoteClient("mcpstream Ruby", command("mcpstream Ruby, 1 thread"), modes("sync", None)),
         RemoteClient("Python SDK 2.3", command("Python SDK 2.3"), modes("seq", "c16")),

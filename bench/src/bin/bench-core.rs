@@ -3,8 +3,8 @@
 //! call, report at once: the remote benchmark times a fresh process to its first result).
 
 use mcpstream::{blocking, Client, ClientOptions};
-use mcpstream_bench::{parse_args, rss_kb, warmup_calls, Meter};
-use serde_json::json;
+use mcpstream_bench::{parse_args, rss_kb, warmup_calls, Args, Meter};
+use serde_json::{json, Value};
 use std::time::{Duration, Instant};
 
 fn main() {
@@ -33,7 +33,21 @@ fn main() {
             meter.report(json!({}));
             client.close();
         }
-        _ => blocking::run(async move {
+        // The caller's own runtime, as in the floor: a Rust program on
+        // `#[tokio::main(flavor = "current_thread")]`.
+        "current" => tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime")
+            .block_on(run_async(args, arguments, options, limit)),
+        _ => blocking::run(run_async(args, arguments, options, limit)),
+    }
+}
+
+/// Sequential awaits, N calls in flight (`cN`) or one cold call, on whatever runtime runs it.
+async fn run_async(args: Args, arguments: Value, options: ClientOptions, limit: Duration) {
+    {
+        {
             let client = Client::with_options(&args.url, options).expect("client");
             if args.mode == "cold" {
                 let mut meter = Meter::start(rss_kb());
@@ -81,6 +95,6 @@ fn main() {
             }
             meter.report(json!({}));
             client.close().await;
-        }),
+        }
     }
 }
