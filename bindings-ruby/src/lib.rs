@@ -7,13 +7,12 @@ mod errors;
 mod jobs;
 mod logging;
 mod subscription;
+mod values;
 mod wait;
 
 use magnus::block::Proc;
 use magnus::{function, method, prelude::*, Error, RModule, Ruby};
-use mcpstream_binding_kit::{
-    verdict_json, BindingOptions, ListenFilter, Operation, SharedSubscription,
-};
+use mcpstream_binding_kit::{verdict_json, BindingOptions, ListenFilter, SharedSubscription};
 use std::sync::Arc;
 use subscription::NativeSubscription;
 
@@ -104,22 +103,22 @@ impl NativeClient {
         self.jobs.answer(id, answer);
     }
 
-    /// Runs one operation (a JSON object naming it) with the GVL released; returns its result
-    /// as JSON text. `on_progress`, if given, gets each progress notification's params as JSON
-    /// text, on this thread. A call that moved the session returns after the session-change
-    /// block has run.
+    /// Runs one operation (a Hash naming it and its fields, or that Hash's JSON text) with the
+    /// GVL released; returns its result as `JSON.parse` would read it. `on_progress`, if given,
+    /// gets each progress notification's params as JSON text, on this thread. A call that moved
+    /// the session returns after the session-change block has run.
     fn call(
         ruby: &Ruby,
         rb_self: &Self,
-        op: String,
+        op: magnus::Value,
         on_progress: Option<Proc>,
-    ) -> Result<String, Error> {
-        let op = Operation::from_json(&op).map_err(|e| errors::to_ruby(ruby, e))?;
+    ) -> Result<magnus::Value, Error> {
+        let op = values::operation(ruby, op)?.map_err(|e| errors::to_ruby(ruby, e))?;
         let client = rb_self.inner.clone();
         let jobs = rb_self.jobs.clone();
         let with_progress = on_progress.is_some();
         let settle = op.settle(&client);
-        wait::block_on(
+        let value = wait::block_on(
             ruby,
             move |progress| async move {
                 let progress = with_progress.then_some(progress);
@@ -127,10 +126,11 @@ impl NativeClient {
                 if session_moved {
                     jobs.fence(settle.limit()).await;
                 }
-                outcome.map(|value| value.to_string())
+                outcome
             },
             on_progress,
-        )
+        )?;
+        values::to_ruby(ruby, &value)
     }
 
     /// Opens `subscriptions/listen` with `filter` (a JSON object of `listen`'s keyword

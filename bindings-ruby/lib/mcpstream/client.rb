@@ -230,8 +230,9 @@ module MCPStream
     # The authorization objects the native client calls back, as job kinds.
     def auth_kinds = [*("authorize" if @on_authorize), *("token_store" if @token_store)]
 
-    # An operation for the native layer: a JSON object naming it and its fields.
-    def op(name, **fields) = JSON.generate(fields.merge(op: name))
+    # An operation for the native layer: a Hash naming it and its fields, which the native layer
+    # reads without JSON text when it holds only plain JSON values (JSON.generate's otherwise).
+    def op(name, **fields) = fields.merge(op: name.to_s)
 
     def per_call(timeout, fresh, log_level) = { timeout: timeout, fresh: fresh, log_level: log_level&.to_s }
 
@@ -246,19 +247,14 @@ module MCPStream
       self
     end
 
-    # Runs an operation and decodes its JSON result.
-    def run(operation, &on_progress)
-      JSON.parse(call_native(operation, &on_progress))
-    end
-
     # Runs an operation that sends requests, in a client span when OpenTelemetry is loaded.
     def run_request(name, fields, &on_progress)
       Tracing.call(self, @url, name, fields) { |meta| run(op(name, **fields, meta: meta), &on_progress) }
     end
 
-    # Progress blocks run on this thread while the call waits (a failing block is reported,
-    # and the call goes on).
-    def call_native(operation, &on_progress)
+    # Runs an operation; its result comes as JSON.parse would have read it. Progress blocks run
+    # on this thread while the call waits (a failing block is reported, and the call goes on).
+    def run(operation, &on_progress)
       Logging.ensure_thread if MCPStream.logger
       prepare_dispatcher
       progress = on_progress && ->(params) { report { on_progress.call(JSON.parse(params)) } }
