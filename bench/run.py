@@ -151,8 +151,8 @@ def main() -> int:
     parser.add_argument("--sdk-python", required=True)
     parser.add_argument("--ruby", required=True)
     parser.add_argument("--quick", action="store_true")
-    parser.add_argument("--seconds", type=float, default=3.0)
-    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--seconds", type=float, default=2.0)
+    parser.add_argument("--rounds", type=int, default=4)
     parser.add_argument("--remote-seconds", type=float, default=5.0)
     parser.add_argument(
         "--remote-only",

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import math
-from typing import List
 
 TEXTS = {"short": "hello", "1k": "x" * 1024, "1m": "x" * (1024 * 1024)}
 
@@ -23,7 +22,7 @@ def rss_kb() -> int:
     return 0
 
 
-def report(latencies: List[float], seconds: float, cpu: float, rss: int) -> None:
+def report(latencies: list[float], seconds: float, cpu: float, rss: int) -> None:
     latencies.sort()
 
     def pick(q: float) -> float:

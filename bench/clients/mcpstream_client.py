@@ -5,11 +5,9 @@ as every bench client: `URL short|1k|1m SECONDS [MODE]`, one JSON line out."""
 
 from __future__ import annotations
 
-import asyncio
 import sys
 import threading
 import time
-from typing import List
 
 import mcpstream
 from benchreport import TEXTS, report, rss_kb, warmup_calls
@@ -21,6 +19,10 @@ def main() -> None:
     warmup = warmup_calls(text)
     args = {"text": text}
     if mode.startswith("a"):
+        # Imported only here: a cold start must not pay for what a sync script never loads
+        # (asyncio alone is ~60 ms).
+        import asyncio
+
         asyncio.run(run_async(url, args, seconds, warmup, int(mode[1:])))
         return
     client = mcpstream.Client(url, timeout=60)
@@ -37,11 +39,11 @@ def main() -> None:
         client.call_tool("echo", args)
     rss = rss_kb()
     threads = 8 if mode == "t8" else 1
-    results: List[List[float]] = [[] for _ in range(threads)]
+    results: list[list[float]] = [[] for _ in range(threads)]
     cpu0, start = time.process_time(), time.perf_counter()
     deadline = start + seconds
 
-    def worker(latencies: List[float]) -> None:
+    def worker(latencies: list[float]) -> None:
         call, clock = client.call_tool, time.perf_counter
         while clock() < deadline:
             t = clock()
@@ -67,7 +69,7 @@ async def run_async(url: str, args: dict, seconds: float, warmup: int, in_flight
     for _ in range(warmup):
         await client.call_tool("echo", args)
     rss = rss_kb()
-    latencies: List[float] = []
+    latencies: list[float] = []
     cpu0, start = time.process_time(), time.perf_counter()
     deadline = start + seconds
 
@@ -77,6 +79,8 @@ async def run_async(url: str, args: dict, seconds: float, warmup: int, in_flight
             t = clock()
             await client.call_tool("echo", args)
             latencies.append(clock() - t)
+
+    import asyncio
 
     await asyncio.gather(*(worker() for _ in range(in_flight)))
     report(latencies, time.perf_counter() - start, time.process_time() - cpu0, rss)
