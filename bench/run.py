@@ -39,6 +39,7 @@ CORE = "mcpstream core, async, shared runtime"
 sys.path.insert(0, str(ROOT / "tests" / "interop"))
 from processes import Running, free_port  # noqa: E402 - shared with the interop runner
 from remote import harness as remote  # noqa: E402 - bench/remote, beside this file
+from remote.steal import cpu_ticks, steal_pct  # noqa: E402
 from remote.table import markdown as remote_markdown  # noqa: E402
 
 
@@ -99,10 +100,12 @@ def run_one(
 ) -> Dict[str, Any]:
     command, mode = client
     before = connections(admin)
+    ticks = cpu_ticks()
     done = subprocess.run(command + [url, workload, str(seconds)] + mode, capture_output=True, text=True, timeout=300)
     if done.returncode != 0:
         raise RuntimeError(f"{' '.join(command + mode)} failed: {done.stderr.strip()[-1500:]}")
     result: Dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    result["steal_pct"] = steal_pct(ticks, cpu_ticks())
     after = connections(admin)
     if before is not None and after is not None:
         # Less the admin request that read `after`, itself a new connection.
@@ -199,6 +202,7 @@ def loopback(
     urls = {"reference": f"http://127.0.0.1:{ref_port}/mcp", "rmcp": f"http://127.0.0.1:{rmcp_port}/mcp"}
     admin = {"reference": f"http://127.0.0.1:{ref_port}", "rmcp": None}
     runs: Dict[Config, List[Dict[str, Any]]] = {}
+    ticks = cpu_ticks()
     try:
         servers["reference"].wait_for_port(ref_port, "the reference server")
         servers["rmcp"].wait_for_port(rmcp_port, "the rmcp server")
@@ -218,6 +222,7 @@ def loopback(
     finally:
         for running in servers.values():
             running.stop()
+    steal = steal_pct(ticks, cpu_ticks())
 
     py, rb, sdk = shlex.split(opts.python), shlex.split(opts.ruby), shlex.split(opts.sdk_python)
     timer = "import time; t=time.perf_counter(); {}; print(time.perf_counter()-t)"
@@ -245,6 +250,7 @@ def loopback(
         "versions": versions(opts),
         "results": results,
         "import_ms": imports,
+        "steal_pct": steal,
         "targets": targets(results),
     }
 
@@ -265,6 +271,7 @@ def summarize(runs: Dict[Config, List[Dict[str, Any]]]) -> List[Dict[str, Any]]:
             "cpu_us_per_call": best["cpu_seconds"] / calls * 1e6 if calls else None,
             "rss_idle_mib": best["rss_idle_kb"] / 1024,
             "tcp_connections": best.get("tcp_connections"),
+            "steal_pct": best.get("steal_pct"),
             "calls": calls,
             "rounds": [r["calls"] / r["seconds"] for r in results],
         }
@@ -348,17 +355,23 @@ def markdown(report: Dict[str, Any]) -> str:
         "",
     ]
     lines += [f"- {k}: {v}" for k, v in report["versions"].items()]
+    if report.get("steal_pct") is not None:
+        lines += [
+            f"- CPU steal over the loopback run: {report['steal_pct']:.0f}% (time the hypervisor gave this",
+            "  machine's CPUs to others; the steal column is the shown round's)",
+        ]
     lines += [
         "",
         "| client | server | workload | calls/s | p50 µs | p99 µs | CPU µs/call | idle RSS MiB | TCP conns"
-        " | × Python SDK | × floor |",
-        "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+        " | × Python SDK | × floor | steal % |",
+        "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in report["results"]:
         lines.append(
             f"| {r['client']} | {r['server']} | {r['workload']} | {fmt(r['calls_per_s'])} | {fmt(r['p50_us'])}"
             f" | {fmt(r['p99_us'])} | {fmt(r['cpu_us_per_call'])} | {fmt(r['rss_idle_mib'], 1)}"
-            f" | {fmt(r['tcp_connections'])} | {fmt(r['x_python_sdk'], 2)} | {fmt(r['x_floor'], 2)} |"
+            f" | {fmt(r['tcp_connections'])} | {fmt(r['x_python_sdk'], 2)} | {fmt(r['x_floor'], 2)}"
+            f" | {fmt(r.get('steal_pct'))} |"
         )
     lines += ["", "## Start-up", "", "| what | median ms |", "|---|---:|"]
     lines += [f"| `{k}` | {v:.1f} |" for k, v in report["import_ms"].items()]

@@ -21,6 +21,7 @@ from .clients import COLD, SEQUENTIAL, RemoteClient, remote_clients
 from .measure import ClientRun, ping_rtt_ms, run_client
 from .netns import inside, layout, net_sh
 from .runlock import one_run_at_a_time
+from .steal import cpu_ticks, steal_pct
 from .summary import summarize
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -134,6 +135,7 @@ def run(
         return {"skipped": reason}
     raise_on_sigterm()
     work = ROOT / "target" / "remote"
+    ticks = cpu_ticks()
     with one_run_at_a_time():
         shutil.rmtree(work, ignore_errors=True)
         work.mkdir(parents=True)
@@ -158,6 +160,7 @@ def run(
     remote["date"] = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     remote["seconds_per_run"] = seconds
     remote["cold_samples"] = plan.cold_samples
+    remote["steal_pct"] = steal_pct(ticks, cpu_ticks())
     return remote
 
 

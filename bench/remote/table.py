@@ -54,7 +54,13 @@ def markdown(remote: Dict[str, Any], quick: bool) -> List[str]:
         "no buffering to the servers on the server namespace's loopback. Between the two namespaces,",
         "`delay-bridge` (bench/src/bin/delay-bridge) held every Ethernet frame for the one-way delay;",
         "the run set it up with bench/remote/net.sh and removed it after.",
-        f"Link check, ping RTT min/avg/max across the bridge: {links}.",
+        f"Link check, ping RTT min/avg/max across the bridge: {links}."
+        + (
+            f" CPU steal over the remote run: {remote['steal_pct']:.0f}% (time the hypervisor gave this"
+            " machine's CPUs to others)."
+            if remote.get("steal_pct") is not None
+            else ""
+        ),
         "Cold connect: a fresh process, from its creation by the harness to its first `tools/call`",
         "result (the median of the samples). Sequential and 16 in flight: `tools/call echo` with a",
         "short text after 20 warm-up calls. TLS handshakes: the TLS connections nginx accepted from",

@@ -67,6 +67,19 @@ def test_the_client_and_the_errors_load_none_of_them_either():
     assert loaded_by("from mcpstream import AsyncClient, Client, MCPError, TimeoutError, forget_verdict") == []
 
 
+def test_a_sync_script_loads_none_of_them_either(server: Any) -> None:
+    # `logging` among them: an application that has not imported it has no handler for the
+    # client's records, so the client does not import it either (most of a first Client()).
+    script = f"""
+        import mcpstream
+        client = mcpstream.Client({server.url!r})
+        client.connect()
+        client.call_tool("echo", {{"text": "hi"}})
+        client.close()
+    """
+    assert loaded_by(textwrap.dedent(script).strip().replace("\n", "; ")) == []
+
+
 def test_a_name_that_needs_one_loads_it_when_first_named():
     assert "mcpstream._auth" in loaded_by("from mcpstream import OAuth")
     assert "mcpstream.types" in loaded_by("import mcpstream; mcpstream.types.CallToolResult")
@@ -105,3 +118,24 @@ def test_every_public_name_is_there_and_is_the_same_object():
         "star": [],
         "unknown": "module 'mcpstream' has no attribute 'NoSuchName'",
     }
+
+
+def test_logging_configured_after_the_client_is_made_gets_the_records_from_connect_on(server: Any) -> None:
+    # The level is read again at connect(), which then finds logging imported and configured.
+    printed = fresh(
+        f"""
+        import io, json, time, mcpstream
+        client = mcpstream.Client({server.url!r})
+        import logging
+        out = io.StringIO()
+        logging.basicConfig(level=logging.INFO, stream=out, format="%(name)s %(message)s")
+        client.connect()
+        # Records reach logging from a thread of their own, a moment later.
+        deadline = time.monotonic() + 10
+        while "connected" not in out.getvalue() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        client.close()
+        print(json.dumps([line for line in out.getvalue().splitlines() if line.startswith("mcpstream")]))
+        """
+    )
+    assert any("connected" in line for line in printed), printed
