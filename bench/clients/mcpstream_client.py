@@ -1,5 +1,5 @@
-"""mcpstream's Python package under benchmark: `sync` (one thread), `t8` (8 threads sharing one
-Client), `aN` (AsyncClient with N calls in flight, e.g. `a64`) or `cold` (connect, one call,
+"""mcpstream's Python package under benchmark: `sync` (one thread), `legacy` (one thread, 2025
+session era), `t8` (8 threads sharing one Client), `aN` (AsyncClient with N calls in flight, e.g. `a64`) or `cold` (connect, one call,
 report at once: the remote benchmark times a fresh process to its first result). Same contract
 as every bench client: `URL short|1k|1m SECONDS [MODE]`, one JSON line out."""
 
@@ -25,7 +25,8 @@ def main() -> None:
 
         asyncio.run(run_async(url, args, seconds, warmup, int(mode[1:])))
         return
-    client = mcpstream.Client(url, timeout=60)
+    # `legacy`: one thread speaking the 2025 session era, as the official clients do.
+    client = mcpstream.Client(url, timeout=60, era="legacy" if mode == "legacy" else "auto")
     if mode == "cold":
         started = time.perf_counter()
         client.connect()
