@@ -1,7 +1,8 @@
 """mcpstream's Python package under benchmark: `sync` (one thread), `legacy` (one thread, 2025
-session era), `t8` (8 threads sharing one Client), `aN` (AsyncClient with N calls in flight, e.g. `a64`) or `cold` (connect, one call,
-report at once: the remote benchmark times a fresh process to its first result). Same contract
-as every bench client: `URL short|1k|1m SECONDS [MODE]`, one JSON line out."""
+session era), `t8` (8 threads sharing one Client), `aN` (AsyncClient with N calls in flight,
+e.g. `a64`) or `cold` (connect, one call, report at once: the remote benchmark times a fresh
+process to its first result). Same contract as every bench client: `URL short|1k|1m SECONDS
+[MODE]`, one JSON line out."""
 
 from __future__ import annotations
 
