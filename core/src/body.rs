@@ -63,11 +63,19 @@ pub(crate) async fn drain(mut resp: Response) {
         });
         return;
     }
+    let multiplexed = resp.version() >= reqwest::Version::HTTP_2;
     drop(resp);
-    // The pool takes the connection back a few scheduler turns after its body ended (the
+    // The pool takes an HTTP/1 connection back a few scheduler turns after its body ended (the
     // connection's task settles, then the pool's own task runs). A request sent before that
     // finds no idle connection and opens another, which the pool then keeps too: a sequential
-    // client would alternate between two. Three turns were always enough on one worker.
+    // client would alternate between two. Three turns were always enough on one thread. On a
+    // multi-threaded runtime the returning task waits for another thread, which turns do not
+    // give it (bench/PROFILE.md), and each turn costs a poll of the I/O driver: none there.
+    let one_thread = tokio::runtime::Handle::try_current()
+        .is_ok_and(|h| h.runtime_flavor() == tokio::runtime::RuntimeFlavor::CurrentThread);
+    if multiplexed || !one_thread {
+        return;
+    }
     for _ in 0..POOL_RETURN_TURNS {
         tokio::task::yield_now().await;
     }
