@@ -46,55 +46,51 @@ fn main() {
 
 /// Sequential awaits, N calls in flight (`cN`) or one cold call, on whatever runtime runs it.
 async fn run_async(args: Args, arguments: Value, options: ClientOptions, limit: Duration) {
-    {
-        {
-            let client = Client::with_options(&args.url, options).expect("client");
-            if args.mode == "cold" {
-                let mut meter = Meter::start(rss_kb());
-                client.connect().await.expect("connect");
-                client
-                    .call_tool("echo", Some(arguments.clone()))
-                    .await
-                    .expect("call");
-                meter.latencies.push(meter.elapsed());
-                meter.report(json!({}));
-                client.close().await;
-                return;
-            }
-            client.connect().await.expect("connect");
-            for _ in 0..warmup_calls(&args.text) {
-                client
-                    .call_tool("echo", Some(arguments.clone()))
-                    .await
-                    .expect("call");
-            }
-            let in_flight = args
-                .mode
-                .strip_prefix('c')
-                .and_then(|n| n.parse().ok())
-                .unwrap_or(1);
-            let mut meter = Meter::start(rss_kb());
-            let started = Instant::now();
-            let workers = (0..in_flight).map(|_| {
-                let (client, arguments) = (client.clone(), arguments.clone());
-                tokio::spawn(async move {
-                    let mut latencies = Vec::new();
-                    while started.elapsed() < limit {
-                        let t = Instant::now();
-                        client
-                            .call_tool("echo", Some(arguments.clone()))
-                            .await
-                            .expect("call");
-                        latencies.push(t.elapsed());
-                    }
-                    latencies
-                })
-            });
-            for worker in workers.collect::<Vec<_>>() {
-                meter.latencies.extend(worker.await.expect("worker"));
-            }
-            meter.report(json!({}));
-            client.close().await;
-        }
+    let client = Client::with_options(&args.url, options).expect("client");
+    if args.mode == "cold" {
+        let mut meter = Meter::start(rss_kb());
+        client.connect().await.expect("connect");
+        client
+            .call_tool("echo", Some(arguments.clone()))
+            .await
+            .expect("call");
+        meter.latencies.push(meter.elapsed());
+        meter.report(json!({}));
+        client.close().await;
+        return;
     }
+    client.connect().await.expect("connect");
+    for _ in 0..warmup_calls(&args.text) {
+        client
+            .call_tool("echo", Some(arguments.clone()))
+            .await
+            .expect("call");
+    }
+    let in_flight = args
+        .mode
+        .strip_prefix('c')
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(1);
+    let mut meter = Meter::start(rss_kb());
+    let started = Instant::now();
+    let workers = (0..in_flight).map(|_| {
+        let (client, arguments) = (client.clone(), arguments.clone());
+        tokio::spawn(async move {
+            let mut latencies = Vec::new();
+            while started.elapsed() < limit {
+                let t = Instant::now();
+                client
+                    .call_tool("echo", Some(arguments.clone()))
+                    .await
+                    .expect("call");
+                latencies.push(t.elapsed());
+            }
+            latencies
+        })
+    });
+    for worker in workers.collect::<Vec<_>>() {
+        meter.latencies.extend(worker.await.expect("worker"));
+    }
+    meter.report(json!({}));
+    client.close().await;
 }
