@@ -65,11 +65,7 @@ async fn run(args: Args, modern: bool) {
         Some(initialize(&post).await)
     };
     let headers: Vec<(&str, &str)> = match &session {
-        Some(Some(id)) => vec![
-            ("mcp-session-id", id.as_str()),
-            ("mcp-protocol-version", SESSION_VERSION),
-        ],
-        Some(None) => vec![("mcp-protocol-version", SESSION_VERSION)],
+        Some(id) => session_headers(id.as_deref()),
         None => vec![
             ("mcp-protocol-version", MODERN_VERSION),
             ("mcp-method", "tools/call"),
@@ -115,12 +111,21 @@ where
         .map(str::to_owned);
     resp.bytes().await.expect("initialize body");
     let initialized: Value = json!({"jsonrpc": "2.0", "method": "notifications/initialized"});
-    let mut headers = vec![("mcp-protocol-version", SESSION_VERSION)];
-    if let Some(id) = &session {
-        headers.push(("mcp-session-id", id.as_str()));
-    }
-    exchange(post(initialized.to_string(), &headers)).await;
+    exchange(post(
+        initialized.to_string(),
+        &session_headers(session.as_deref()),
+    ))
+    .await;
     session
+}
+
+/// What a 2025 client sends after initialize: the version, and the session id if there is one.
+fn session_headers(id: Option<&str>) -> Vec<(&'static str, &str)> {
+    let mut headers = vec![("mcp-protocol-version", SESSION_VERSION)];
+    if let Some(id) = id {
+        headers.push(("mcp-session-id", id));
+    }
+    headers
 }
 
 /// Sends a request and reads its response to the end; returns the body's length.
