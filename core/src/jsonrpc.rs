@@ -187,14 +187,8 @@ pub(crate) fn error_in_body(body: &[u8]) -> Option<Error> {
 }
 
 pub(crate) fn request_body(id: &RequestId, method: &str, params: Option<Value>) -> Vec<u8> {
-    let mut msg = Map::with_capacity(4);
-    msg.insert("jsonrpc".into(), json!("2.0"));
-    msg.insert("id".into(), id.to_value());
-    msg.insert("method".into(), Value::from(method));
-    if let Some(p) = params {
-        msg.insert("params".into(), p);
-    }
-    to_body(&Value::Object(msg))
+    let size = params.as_ref().map_or(0, unescaped_size);
+    request_body_of(id, method, params.as_ref(), size)
 }
 
 /// The reply to a server request `id`: its result, or a JSON-RPC error (an `Error::Rpc` keeps
@@ -219,12 +213,12 @@ pub(crate) fn reply_body(id: &RequestId, outcome: Result<Value>) -> Vec<u8> {
     to_body(&reply)
 }
 
-/// A request whose params are anything that serialises as a JSON object; `params_size` is
-/// their length as JSON if nothing needed escaping. The same text as [`request_body`]'s.
-pub(crate) fn request_body_of(
+/// A request whose params (if any) are anything that serialises as a JSON object;
+/// `params_size` is their length as JSON if nothing needed escaping.
+pub(crate) fn request_body_of<P: serde::Serialize>(
     id: &RequestId,
     method: &str,
-    params: &impl serde::Serialize,
+    params: Option<&P>,
     params_size: usize,
 ) -> Vec<u8> {
     // The fields in the order a JSON object's keys are written.
@@ -233,7 +227,8 @@ pub(crate) fn request_body_of(
         id: Value,
         jsonrpc: &'static str,
         method: &'a str,
-        params: &'a P,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        params: Option<&'a P>,
     }
     let request = Request {
         id: id.to_value(),
@@ -360,10 +355,15 @@ mod tests {
             json!({"jsonrpc":"2.0","id":3,"method":"tools/list","params":{"cursor":"x"}})
         );
         let params = json!({"name": "e\u{1}\"", "arguments": {"n": [1, -2, 0.5, null, true]}});
+        // Byte for byte the text of the whole message as a JSON value, with params or without.
         for id in [RequestId::Number(-4), RequestId::String("s\n".into())] {
-            let whole = request_body(&id, "tools/call", Some(params.clone()));
-            let size = unescaped_size(&params);
-            assert_eq!(request_body_of(&id, "tools/call", &params, size), whole);
+            let whole = json!({"jsonrpc": "2.0", "id": id.to_value(), "method": "tools/call",
+                               "params": params});
+            let body = request_body(&id, "tools/call", Some(params.clone()));
+            assert_eq!(body, serde_json::to_vec(&whole).unwrap());
+            let bare = json!({"jsonrpc": "2.0", "id": id.to_value(), "method": "ping"});
+            let body = request_body(&id, "ping", None);
+            assert_eq!(body, serde_json::to_vec(&bare).unwrap());
         }
         let body = notification_body("notifications/initialized", None);
         let v: Value = serde_json::from_slice(&body).unwrap();

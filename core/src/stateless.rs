@@ -204,7 +204,7 @@ impl Client {
             headers.extend(self.tool_param_headers(&params)?);
         }
         let size = params.unescaped_size();
-        let body = Bytes::from(jsonrpc::request_body_of(&id, method, &params, size));
+        let body = Bytes::from(jsonrpc::request_body_of(&id, method, Some(&params), size));
         self.attempt(Some(session.clone()), &id, body, &headers, opts)
             .await
             .outcome
